@@ -5,10 +5,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
+
+from tests.certdesk.validation.conftest import dns_zone, http_site  # noqa: F401 - fixtures
 
 
 @pytest.fixture(autouse=True)
@@ -75,9 +78,10 @@ def _is_transactional(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _terms_version_one(request: pytest.FixtureRequest) -> None:
-    """Transactional tests empty every table when they end, the data migration's terms
-    version 1 included; put it back so each such test starts from the installed state."""
+def _installed_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests empty every table when they end, the data migrations' rows (terms
+    version 1, the default products) included; put them back so each such test starts from
+    the installed state."""
     if not _is_transactional(request):
         return
     request.getfixturevalue("transactional_db")
@@ -89,3 +93,42 @@ def _terms_version_one(request: pytest.FixtureRequest) -> None:
 
     if not TermsVersion.objects.filter(number=1).exists():
         import_module("certdesk.terms.migrations.0002_version_one").create_version_one(apps, None)
+    import_module("certdesk.certificates.migrations.0004_default_products").create(apps, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _lab_resolver() -> Iterator[None]:
+    """Every DNS lookup certdesk makes in the suite (CAA before issuance, DCV) goes to a real
+    DNS server on loopback with an empty zone, never to the machine's resolver. Tests that
+    need records use the ``dns_zone`` fixture, which points the setting at their own server."""
+    from django.conf import settings
+
+    from tests.certdesk.validation.servers import LabDnsServer
+
+    with LabDnsServer() as server:
+        previous = settings.DCV_DNS_SERVER
+        settings.DCV_DNS_SERVER = server.address
+        yield
+        settings.DCV_DNS_SERVER = previous
+
+
+# The built-in CA the suite issues from was made on this date, so tests may issue "as of"
+# any moment from then until the issuing CA expires (five years later).
+CA_CREATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _builtin_ca() -> None:
+    """Create the suite's built-in CA as of ``CA_CREATED_AT`` before anything loads it."""
+    from django.conf import settings
+
+    import pki
+    from certdesk.suppliers.builtin import builtin_ca
+
+    pki.BuiltinCA.load_or_create(
+        directory=settings.CA_DIR,
+        keys=pki.FileKeyStore(settings.CA_DIR / "keys", secret=settings.SECRET_KEY),
+        config=pki.CaConfig(base_url=settings.CA_BASE_URL),
+        now=CA_CREATED_AT,
+    )
+    builtin_ca.cache_clear()

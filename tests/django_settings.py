@@ -25,3 +25,7 @@ PASSWORD_HASHERS = ["tests.hashers.FastArgon2idHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 HUEY = {**HUEY, "immediate": True}  # noqa: F405
 SITE_URL = "http://testserver"
+CA_BASE_URL = "http://testserver"
+# A dead loopback port until the suite's lab DNS server starts (tests/conftest.py): a lookup
+# outside it fails loudly instead of leaving the machine.
+DCV_DNS_SERVER = "127.0.0.1:9"

@@ -76,6 +76,11 @@ INSTALLED_APPS = [
     "certdesk.members",
     "certdesk.tokens",
     "certdesk.terms",
+    "certdesk.organizations",
+    "certdesk.validation",
+    "certdesk.suppliers",
+    "certdesk.certificates",
+    "certdesk.repository",
     "certdesk.console",
 ]
 
@@ -233,6 +238,36 @@ CERTDESK_SWEEP_JOBS = [
     "certdesk.notifications.jobs.deliver_due_email",
     "certdesk.accounts.jobs.purge_sign_in_records",
     "certdesk.terms.jobs.send_terms_notices",
+    "certdesk.validation.jobs.recheck_pending_validations",
+    "certdesk.certificates.jobs.issue_ready_applications",
 ]
 # Run once by ``certdesk serve`` after migrating, before serving.
-CERTDESK_STARTUP_HOOKS: list[str] = []
+CERTDESK_STARTUP_HOOKS: list[str] = ["certdesk.suppliers.builtin.ensure_builtin_ca"]
+
+# Domain control validation. The first four are for tests and labs only: production leaves
+# them unset, so real DNS and ports 80/443 are used.
+DCV_DNS_SERVER = os.environ.get("CERTDESK_DCV_DNS_SERVER", "")  # "host:port"
+DCV_HOSTS = {
+    name.strip().lower().rstrip("."): address.strip()
+    for name, _, address in (
+        item.partition("=") for item in os.environ.get("CERTDESK_DCV_HOSTS", "").split(",")
+    )
+    if name.strip() and address.strip()
+}
+DCV_HTTP_PORT = int(os.environ.get("CERTDESK_DCV_HTTP_PORT", "80"))
+DCV_TLS_PORT = int(os.environ.get("CERTDESK_DCV_TLS_PORT", "443"))
+DCV_TIMEOUT_SECONDS = float(os.environ.get("CERTDESK_DCV_TIMEOUT", "5"))
+# The issuer domain names certdesk's CA answers to in CAA "issue"/"issuewild" records (RFC 8659).
+CAA_IDENTITIES = [
+    item.strip().lower()
+    for item in os.environ.get("CERTDESK_CAA_IDENTITIES", "certdesk.jp").split(",")
+    if item.strip()
+]
+
+# Suppliers: the certificate authorities that sign, by key, as dotted paths (see
+# certdesk.suppliers). A product names the supplier that fulfils it.
+CERTDESK_SUPPLIERS = {"builtin": "certdesk.suppliers.builtin.BuiltinSupplier"}
+# The built-in CA's files (keys encrypted with a key derived from SECRET_KEY) and the base URL
+# its certificates point relying parties at for the CRL, OCSP and the issuer certificate.
+CA_DIR = Path(os.environ.get("CERTDESK_CA_DIR", VAR_DIR / "ca")).resolve()
+CA_BASE_URL = os.environ.get("CERTDESK_CA_BASE_URL", SITE_URL).rstrip("/")

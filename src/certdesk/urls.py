@@ -13,6 +13,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("terms/", include("certdesk.terms.urls")),
     path("console/", include("certdesk.console.urls")),
+    path("certificates/", include("certdesk.certificates.search_urls")),
+    path("certificates/", include("certdesk.certificates.urls")),
+    path("organizations/", include("certdesk.organizations.urls")),
+    path("pki/", include("certdesk.repository.urls")),
 ]
 
 handler400 = "certdesk.core.views.bad_request"

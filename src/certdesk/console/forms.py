@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from certdesk.accounts.models import Account
+from certdesk.organizations.models import Organization
 
 DATETIME_LOCAL = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
@@ -91,4 +94,61 @@ class AuditFilterForm(forms.Form):
     )
     date_to = forms.CharField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ProductForm(forms.Form):
+    """The product fields an operator may change at any time."""
+
+    name_ja = forms.CharField(label=_("Name (Japanese)"), required=False, max_length=100)
+    name_en = forms.CharField(label=_("Name (English)"), required=False, max_length=100)
+    price_jpy = forms.IntegerField(
+        label=_("Price (JPY, before tax)"),
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": 1}),
+    )
+    max_names = forms.IntegerField(
+        label=_("Maximum names"),
+        min_value=1,
+        help_text=_("How many DNS names one certificate of this product may carry."),
+    )
+    is_active = forms.BooleanField(
+        label=_("On sale"),
+        required=False,
+        help_text=_("Products not on sale cannot be applied for; issued certificates keep them."),
+    )
+
+
+class ProductCreateForm(ProductForm):
+    code = forms.CharField(
+        label=_("Code"),
+        required=False,
+        max_length=40,
+        help_text=_("Lower-case letters, digits and hyphens; fixed once created."),
+    )
+    profile = forms.ChoiceField(
+        label=_("Profile"),
+        required=False,
+        help_text=_("Validation level and name rules; fixed once created."),
+    )
+    supplier = forms.ChoiceField(
+        label=_("Supplier"),
+        required=False,
+        help_text=_("The certificate authority that signs; fixed once created."),
+    )
+
+    field_order = ["code", "profile", "supplier", "name_ja", "name_en", "price_jpy", "max_names"]
+
+    def __init__(self, *args: Any, profiles: list[str], suppliers: list[str], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["profile"].choices = [("", "---------"), *((p, p) for p in profiles)]  # type: ignore[attr-defined]
+        self.fields["supplier"].choices = [("", "---------"), *((s, s) for s in suppliers)]  # type: ignore[attr-defined]
+
+
+class OrganizationQueueForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=list(Organization.Status.choices),
+        initial=Organization.Status.PENDING,
     )

@@ -1,5 +1,5 @@
-"""Reads for the operator console: counts, account search, audit log; keyset pages only
-(no OFFSET, no COUNT per page)."""
+"""Reads for the operator console: counts, account search, audit log, the product catalogue
+and the OV review queue; keyset pages only (no OFFSET, no COUNT per page)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Generic, TypeVar
 
+from cryptography import x509
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -15,7 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from certdesk.accounts.models import Account, User
 from certdesk.audit.models import AuditEvent
+from certdesk.certificates.models import Application, Product
+from certdesk.certificates.services import application_waiting_for
 from certdesk.core.errors import InvalidInput
+from certdesk.organizations.models import Organization
+from certdesk.validation.models import DomainValidation
 
 PAGE_SIZE = 50
 T = TypeVar("T")
@@ -210,3 +215,99 @@ def audit_event_list(
 
 def audit_events_for_account(*, account: Account, limit: int = 20) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(account=account).order_by("-pk")[:limit])
+
+
+# ---- certificate lifecycle -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LifecycleCounts:
+    organizations_pending: int
+    applications_waiting: int
+    products_on_sale: int
+
+
+def lifecycle_counts() -> LifecycleCounts:
+    """What waits for the operator: organisations to verify, OV applications to review."""
+    return LifecycleCounts(
+        organizations_pending=Organization.objects.filter(
+            status=Organization.Status.PENDING
+        ).count(),
+        applications_waiting=Application.objects.filter(
+            status=Application.Status.PENDING, approval=Application.Approval.WAITING
+        ).count(),
+        products_on_sale=Product.objects.filter(is_active=True).count(),
+    )
+
+
+def product_list() -> list[Product]:
+    """The whole catalogue in display order. It holds a handful of rows, edited by hand, so
+    it is one page by nature."""
+    return list(Product.objects.order_by("sort_order", "id"))
+
+
+def product_get(*, product_id: int) -> Product | None:
+    return Product.objects.filter(pk=product_id).first()
+
+
+def application_review_queue(
+    *, after: int | None = None, size: int = PAGE_SIZE
+) -> Page[Application]:
+    """OV applications waiting for the operator's review, oldest first (keyset on id, the
+    ``(status, approval, id)`` index)."""
+    qs = Application.objects.filter(
+        status=Application.Status.PENDING, approval=Application.Approval.WAITING
+    ).select_related("account", "organization", "product")
+    if after is not None:
+        qs = qs.filter(pk__gt=after)
+    return _page(qs.order_by("pk"), size=size)
+
+
+@dataclass(frozen=True)
+class NameState:
+    """One name of an application and where its domain validation stands."""
+
+    name: str
+    validation: DomainValidation
+    valid: bool
+
+
+@dataclass(frozen=True)
+class ApplicationReview:
+    application: Application
+    csr_subject: str
+    names: list[NameState]
+    waiting_for: list[str]
+
+
+def _csr_subject(csr_pem: str) -> str:
+    try:
+        csr = x509.load_pem_x509_csr(csr_pem.encode("ascii"))
+    except ValueError:
+        return ""
+    return csr.subject.rfc4514_string()
+
+
+def application_for_review(*, application_id: int, now: datetime) -> ApplicationReview | None:
+    """Any application, with what the operator checks before deciding: the organisation, the
+    CSR's subject and every name's validation state."""
+    application = (
+        Application.objects.select_related(
+            "account", "organization", "product", "created_by", "decided_by"
+        )
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        return None
+    entries = list(application.dcv.select_related("validation").order_by("pk"))
+    names = [
+        NameState(name=e.name, validation=e.validation, valid=e.validation.is_valid_at(now))
+        for e in entries
+    ]
+    return ApplicationReview(
+        application=application,
+        csr_subject=_csr_subject(application.csr_pem),
+        names=names,
+        waiting_for=application_waiting_for(application, now=now) if application.is_pending else [],
+    )

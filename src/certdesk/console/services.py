@@ -1,20 +1,30 @@
 """Writes of the operator console: disable and re-enable accounts and users, create
-operators. Every action is an audit event with the operator as actor."""
+operators, keep the product catalogue, review OV applications. Every action is an audit event
+with the operator as actor."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+import pki
 from certdesk.accounts.models import Account, User
+from certdesk.accounts.validation import FieldErrors
 from certdesk.audit.services import audit_record
+from certdesk.certificates.models import Application, Product
+from certdesk.certificates.services import application_decide
 from certdesk.core.errors import Conflict, InvalidInput, NotFound
 from certdesk.notifications.services import email_enqueue
+from pki.names import DEFAULT_MAX_NAMES
 
 REASON_MAX = 500
 _USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -244,3 +254,264 @@ def operator_create(
             _("A user with this ID or email address already exists."), code="duplicate_user"
         ) from None
     return user
+
+
+# ---- products ----------------------------------------------------------------------------
+
+PRODUCT_NAME_MAX = 100
+# A sanity bound that catches a slipped digit; no certificate costs ten million yen.
+PRICE_MAX_JPY = 9_999_999
+_PRODUCT_CODE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
+
+
+@dataclass(frozen=True)
+class ProductChanges:
+    """What the operator may change on a product; None leaves a field as it is."""
+
+    name_ja: str | None = None
+    name_en: str | None = None
+    price_jpy: int | None = None
+    max_names: int | None = None
+    is_active: bool | None = None
+
+
+@dataclass(frozen=True)
+class ProductDraft:
+    """A new product. Profile and supplier are fixed once created: applications already
+    filed rely on them."""
+
+    code: str
+    profile: str
+    supplier: str
+    name_ja: str
+    name_en: str
+    price_jpy: int | None
+    max_names: int | None
+    is_active: bool = True
+
+
+def _product_name(value: str, *, field: str) -> str:
+    name = " ".join((value or "").split())
+    if not name:
+        raise InvalidInput(_("Enter the product name."), code="field_required", field=field)
+    if len(name) > PRODUCT_NAME_MAX:
+        raise InvalidInput(
+            _("The product name is too long (at most 100 characters)."),
+            code="field_too_long",
+            field=field,
+        )
+    return name
+
+
+def _price(value: int | None) -> int:
+    if value is None:
+        raise InvalidInput(_("Enter the price in yen."), code="field_required", field="price_jpy")
+    if not 0 <= value <= PRICE_MAX_JPY:
+        raise InvalidInput(
+            _("The price is a whole number of yen from 0 to 9,999,999 (before tax)."),
+            code="invalid_price",
+            field="price_jpy",
+        )
+    return value
+
+
+def _max_names(value: int | None, *, profile: pki.Profile) -> int:
+    """How many names a product's certificates may carry, within what its profile allows."""
+    if value is None:
+        raise InvalidInput(
+            _("Enter the maximum number of names."), code="field_required", field="max_names"
+        )
+    if profile.scope is pki.NameScope.SINGLE and value != 1:
+        raise InvalidInput(
+            _("A single-name profile carries exactly one name: the maximum must be 1."),
+            code="invalid_max_names",
+            field="max_names",
+        )
+    low = 2 if profile.scope is pki.NameScope.MULTI else 1
+    if not low <= value <= DEFAULT_MAX_NAMES:
+        raise InvalidInput(
+            format_lazy(
+                _("For this profile the maximum number of names is from {low} to {high}."),
+                low=low,
+                high=DEFAULT_MAX_NAMES,
+            ),
+            code="invalid_max_names",
+            field="max_names",
+        )
+    return value
+
+
+def _product_values(changes: ProductChanges, *, profile: pki.Profile) -> dict[str, object]:
+    errors = FieldErrors()
+    values: dict[str, object] = {}
+    for name in ("name_ja", "name_en"):
+        raw = getattr(changes, name)
+        if raw is not None:
+            values[name] = errors.run(_product_name, raw, field=name)
+    if changes.price_jpy is not None:
+        values["price_jpy"] = errors.run(_price, changes.price_jpy)
+    if changes.max_names is not None:
+        values["max_names"] = errors.run(_max_names, changes.max_names, profile=profile)
+    if changes.is_active is not None:
+        values["is_active"] = bool(changes.is_active)
+    errors.raise_if_any()
+    return values
+
+
+def product_create(
+    *, actor: User, draft: ProductDraft, now: datetime, ip: str | None = None
+) -> Product:
+    """Add a product to the catalogue (after the existing ones).
+
+    Raises ``NotFound`` (not an operator), ``InvalidInput`` listing every field error
+    (``invalid_product_code``, ``unknown_profile``, ``unknown_supplier``, ``invalid_price``,
+    ``invalid_max_names`` ...) and ``Conflict`` (``product_code_taken``).
+    """
+    _require_operator(actor)
+    errors = FieldErrors()
+    code = (draft.code or "").strip().lower()
+    if not _PRODUCT_CODE.fullmatch(code):
+        errors.add(
+            InvalidInput(
+                _("The code is 1-40 lower-case letters, digits and hyphens, e.g. ov-single-2y."),
+                code="invalid_product_code",
+                field="code",
+            )
+        )
+    profile = pki.PROFILES.get(draft.profile)
+    if profile is None:
+        errors.add(InvalidInput(_("Choose a profile."), code="unknown_profile", field="profile"))
+    if draft.supplier not in settings.CERTDESK_SUPPLIERS:
+        errors.add(InvalidInput(_("Choose a supplier."), code="unknown_supplier", field="supplier"))
+    for name in ("name_ja", "name_en"):
+        errors.run(_product_name, getattr(draft, name), field=name)
+    errors.run(_price, draft.price_jpy)
+    if profile is not None:
+        errors.run(_max_names, draft.max_names, profile=profile)
+    errors.raise_if_any()
+    assert profile is not None and draft.price_jpy is not None and draft.max_names is not None
+    taken = Conflict(
+        _("A product with this code already exists."), code="product_code_taken", field="code"
+    )
+    if Product.objects.filter(code=code).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            last = Product.objects.order_by("-sort_order").values_list("sort_order", flat=True)
+            product = Product.objects.create(
+                code=code,
+                profile=profile.key,
+                supplier=draft.supplier,
+                name_ja=_product_name(draft.name_ja, field="name_ja"),
+                name_en=_product_name(draft.name_en, field="name_en"),
+                price_jpy=draft.price_jpy,
+                max_names=draft.max_names,
+                is_active=draft.is_active,
+                sort_order=(last.first() or 0) + 1,
+            )
+            audit_record(
+                action="product.created",
+                actor=actor,
+                target=product,
+                data={
+                    "code": code,
+                    "profile": profile.key,
+                    "supplier": draft.supplier,
+                    "price_jpy": product.price_jpy,
+                    "max_names": product.max_names,
+                    "is_active": product.is_active,
+                },
+                ip=ip,
+                now=now,
+            )
+    except IntegrityError:
+        raise taken from None
+    return product
+
+
+def product_update(
+    *,
+    actor: User,
+    product_id: int,
+    changes: ProductChanges,
+    now: datetime,
+    ip: str | None = None,
+) -> Product:
+    """Change a product's names, price, maximum names or whether it is on sale. Applications
+    already filed keep what they were filed with; a product taken off sale stays in the
+    history of the certificates issued under it.
+
+    Raises ``NotFound`` (not an operator, or no such product) and ``InvalidInput`` listing
+    every field error.
+    """
+    _require_operator(actor)
+    with transaction.atomic():
+        product = Product.objects.select_for_update().filter(pk=product_id).first()
+        if product is None:
+            raise NotFound(code="product_not_found")
+        values = _product_values(changes, profile=pki.profile_get(product.profile))
+        changed = {
+            name: [getattr(product, name), value]
+            for name, value in values.items()
+            if getattr(product, name) != value
+        }
+        if changed:
+            for name, (_old, new) in changed.items():
+                setattr(product, name, new)
+            product.save(update_fields=list(changed))
+            audit_record(
+                action="product.updated",
+                actor=actor,
+                target=product,
+                data={"code": product.code, "changed": changed},
+                ip=ip,
+                now=now,
+            )
+    return product
+
+
+# ---- OV application review ----------------------------------------------------------------
+
+
+def application_review(
+    *, operator: User, application_id: int, approve: bool, reason: str, now: datetime
+) -> Application:
+    """The operator's decision on an OV application waiting for review, through
+    ``application_decide`` (which emails the customer and issues as soon as every name is
+    validated). An application is approved only while its organisation is verified, so that
+    the certificate never names an organisation the operator has not verified.
+
+    Raises ``NotFound`` (not an operator, or no such application), ``Conflict``
+    (``organization_not_verified``, ``application_not_waiting``) and ``InvalidInput``
+    (``reason_required``, ``reason_too_long``).
+    """
+    _require_operator(operator)
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(
+            _("The reason is too long (at most 500 characters)."),
+            code="reason_too_long",
+            field="reason",
+        )
+    application = (
+        Application.objects.select_related("organization").filter(pk=application_id).first()
+    )
+    if application is None:
+        raise NotFound(code="application_not_found")
+    if approve:
+        organization = application.organization
+        if organization is None or not organization.is_verified:
+            raise Conflict(
+                _(
+                    "The organisation named in this application is not verified. Verify the "
+                    "organisation first, or reject the application."
+                ),
+                code="organization_not_verified",
+            )
+    return application_decide(
+        operator=operator,
+        application_id=application_id,
+        approve=approve,
+        reason=reason,
+        now=now,
+    )

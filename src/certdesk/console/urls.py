@@ -32,4 +32,26 @@ urlpatterns = [
     path("terms/<int:number>/delete/", views.terms_delete_view, name="terms_delete"),
     path("audit/", views.audit, name="audit"),
     path("audit/verify/", views.audit_verify_view, name="audit_verify"),
+    path("organizations/", views.organizations, name="organizations"),
+    path("organizations/<int:organization_id>/", views.organization_detail, name="organization"),
+    path(
+        "organizations/<int:organization_id>/verify/",
+        views.organization_verify_view,
+        name="organization_verify",
+    ),
+    path(
+        "organizations/<int:organization_id>/reject/",
+        views.organization_reject_view,
+        name="organization_reject",
+    ),
+    path("products/", views.products, name="products"),
+    path("products/new/", views.product_create, name="product_create"),
+    path("products/<int:product_id>/", views.product_edit, name="product"),
+    path("applications/", views.applications, name="applications"),
+    path("applications/<int:application_id>/", views.application_detail, name="application"),
+    path(
+        "applications/<int:application_id>/decide/",
+        views.application_decide_view,
+        name="application_decide",
+    ),
 ]

@@ -53,7 +53,7 @@ api = CertdeskAPI(
 
 
 def _loc(loc: Any) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path", "header")]
     return ".".join(parts)
 
 
@@ -130,3 +130,8 @@ api.add_router("/account", "certdesk.accounts.api.account_router")
 api.add_router("/account/members", "certdesk.members.api.router")
 api.add_router("/account/tokens", "certdesk.tokens.api.router")
 api.add_router("/auth", "certdesk.tokens.api.auth_router")
+api.add_router("/organizations", "certdesk.organizations.api.router")
+api.add_router("/products", "certdesk.certificates.api.products_router")
+api.add_router("/applications", "certdesk.certificates.api.router")
+api.add_router("/certificates", "certdesk.certificates.api.certificates_router")
+api.add_router("/certificates", "certdesk.certificates.search_api.router")

@@ -11,6 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from certdesk.certificates.search_views import expiry_panel
+from certdesk.core import clock
 from certdesk.core.problems import problem_response, wants_problem_json
 
 StrOrPromise = str | Promise
@@ -24,7 +26,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     if request.user.is_staff:
         return redirect("console:index")
-    return render(request, "core/dashboard.html", {"account": request.user.account})
+    account = request.user.account
+    context: dict[str, object] = {"account": account}
+    if account is not None:
+        # The expiry panel: certificates expiring in 30/60/90 days, validations to redo.
+        context.update(expiry_panel(account=account, now=clock.now()))
+    return render(request, "core/dashboard.html", context)
 
 
 @require_POST

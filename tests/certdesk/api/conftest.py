@@ -1,5 +1,7 @@
 """Fixtures for the API-wide tests: a customer who registered, verified their email and
-accepted the terms through the public API, and a token obtained with their password."""
+accepted the terms through the public API, and a token obtained with their password; and the
+lab DNS server of the validation tests, so that the certificate endpoints' lookups (domain
+validation, CAA before issuing) never leave loopback."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from certdesk.notifications.models import OutboundEmail
 from certdesk.terms.models import TermsVersion
 from certdesk.terms.selectors import terms_current
 from tests.certdesk.terms.factories import TermsVersionFactory
+from tests.certdesk.validation.conftest import dns_zone  # noqa: F401
+from tests.certdesk.validation.servers import DnsZone
 
 PASSWORD = "Fuzz-Kensa-Pass-2026!"
 _serial = count(1)
@@ -112,3 +116,9 @@ def wsgi_in_test_transaction(db: Any) -> Iterator[None]:
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _lab_dns(dns_zone: DnsZone) -> DnsZone:  # noqa: F811
+    """Every API test resolves against the lab DNS server on loopback."""
+    return dns_zone

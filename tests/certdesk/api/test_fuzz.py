@@ -32,9 +32,16 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from certdesk.accounts.models import User
+from certdesk.certificates.services import application_create
 from certdesk.members.services import member_invite
 from certdesk.tokens.models import ApiToken
 from tests.certdesk.api.conftest import Customer
+from tests.certdesk.certificates.factories import (
+    OrganizationFactory,
+    issue_certificate,
+    make_csr,
+    product,
+)
 from tests.certdesk.members.factories import member_of, token_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -59,7 +66,14 @@ VALID_VALUES: dict[str, list[Any]] = {
     "email": ["hanako@example.co.jp", "Jiro.Suzuki@Example.JP"],
     "phone": ["03-1234-5678", "+81 90-1234-5678"],
     "postal_code": ["100-0001", "0600003"],
+    "product": ["dv-single", "dv-multi", "dv-wildcard", "ov-single"],
+    "method": ["dns", "http"],
+    "reason": ["keyCompromise", "superseded", "cessationOfOperation", 4],
+    "format": ["fullchain", "pem", "chain", "der", "p7b"],
 }
+# The customer's pending application waits for this name; its certificates are for SHOP.
+PENDING_NAME = "www.example-shop.co.jp"
+SHOP = "shop-certdesk.jp"
 
 
 @dataclass
@@ -80,17 +94,34 @@ def world(customer: Customer, wsgi_in_test_transaction: None) -> World:
     )
     spare = token_for(user, scopes=["account:read"], name="spare").token
     own_token = ApiToken.objects.get(user=user, revoked_at__isnull=True, name="fuzz")
+    organization = OrganizationFactory(account=user.account)
+    issued = issue_certificate(user, [SHOP])
+    second = issue_certificate(user, [SHOP, f"www.{SHOP}"], code="dv-multi")
+    pending = application_create(
+        user=user,
+        product_id=product("dv-single").pk,
+        csr=make_csr([PENDING_NAME]),
+        now=timezone.now(),
+    )
     return World(
         customer=customer,
         objects={
             "member_id": {"own": user.pk, "other": colleague.pk},
             "invitation_id": {"own": invitation.pk, "other": invitation.pk},
             "token_id": {"own": own_token.pk, "other": spare.pk},
+            "organization_id": {"own": organization.pk, "other": organization.pk},
+            "application_id": {"own": pending.pk, "other": issued.application_id},
+            "certificate_id": {"own": issued.pk, "other": second.pk},
         },
         valid={
             **VALID_VALUES,
             "username": [user.username],
             "password": [customer.password],
+            # CSRs the issuance policy accepts: the names are validated or pending already.
+            "csr": [make_csr([SHOP]), make_csr([PENDING_NAME]), make_csr([SHOP, f"www.{SHOP}"])],
+            "name": [PENDING_NAME],
+            "organization": [organization.pk],
+            "renewal_of": [issued.pk],
         },
     )
 
@@ -115,8 +146,9 @@ def _steer_body(body: Any, valid: dict[str, list[Any]]) -> Any:
 
 def steer(case: Any, world: World) -> None:
     """Point two thirds of the generated integer ids at existing objects of the account (the
-    caller's own or another one) and swap some generated strings for valid ones, so that role
-    changes, removals, revocations, invitations and token creation run, not only refusals."""
+    caller's own or another one) and swap some generated values for valid ones, so that role
+    changes, removals, revocations, invitations, token creation, applications, downloads and
+    renewals run, not only refusals."""
     for name, value in list((case.path_parameters or {}).items()):
         if name in world.objects and type(value) is int:
             target = (None, "own", "other")[value % 3]
@@ -124,6 +156,8 @@ def steer(case: Any, world: World) -> None:
                 case.path_parameters[name] = world.objects[name][target]
     if isinstance(case.body, dict):
         _steer_body(case.body, world.valid)
+    if isinstance(case.query, dict):
+        _steer_body(case.query, world.valid)
 
 
 def assert_problem(status: int, headers: dict[str, list[str]], content: bytes) -> None:

@@ -20,18 +20,33 @@ from django.utils import timezone
 
 from certdesk.accounts.models import Account, User
 from certdesk.audit.models import AuditEvent
+from certdesk.certificates.models import Application, Certificate, Product
+from certdesk.certificates.services import application_create
 from certdesk.members.models import Invitation
 from certdesk.members.services import member_invite
 from certdesk.notifications.models import OutboundEmail
+from certdesk.organizations.models import Organization
 from certdesk.terms.models import TermsVersion
 from certdesk.tokens.models import ApiToken
+from certdesk.validation.models import DomainValidation
 from tests.certdesk.api.conftest import current_terms
+from tests.certdesk.certificates.factories import (
+    OrganizationFactory,
+    issue_certificate,
+    make_csr,
+    product,
+)
 from tests.certdesk.members.factories import AccountFactory, member_of, token_for
 from tests.certdesk.terms.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
+
+# Account A's pending application waits for this name; its certificate is for ISSUED_NAME.
+PENDING_NAME = "www.example-shop.co.jp"
+ISSUED_NAME = "shop-certdesk.jp"
+RENEWAL_CSR = make_csr([ISSUED_NAME])
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,52 @@ API_CASES = [
     ),
     Case(f"{API}/account/tokens/{{token_id}}", "GET", f"{API}/account/tokens/{{token}}"),
     Case(f"{API}/account/tokens/{{token_id}}", "DELETE", f"{API}/account/tokens/{{token}}"),
+    Case(
+        f"{API}/organizations/{{organization_id}}",
+        "GET",
+        f"{API}/organizations/{{organization}}",
+    ),
+    Case(
+        f"{API}/organizations/{{organization_id}}",
+        "PATCH",
+        f"{API}/organizations/{{organization}}",
+        {"phone": "03-9999-0000"},
+    ),
+    Case(f"{API}/applications/{{application_id}}", "GET", f"{API}/applications/{{application}}"),
+    Case(
+        f"{API}/applications/{{application_id}}/validate",
+        "POST",
+        f"{API}/applications/{{application}}/validate",
+    ),
+    Case(
+        f"{API}/applications/{{application_id}}/method",
+        "POST",
+        f"{API}/applications/{{application}}/method",
+        {"name": PENDING_NAME, "method": "http"},
+    ),
+    Case(
+        f"{API}/applications/{{application_id}}/cancel",
+        "POST",
+        f"{API}/applications/{{application}}/cancel",
+    ),
+    Case(f"{API}/certificates/{{certificate_id}}", "GET", f"{API}/certificates/{{certificate}}"),
+    Case(
+        f"{API}/certificates/{{certificate_id}}/download",
+        "GET",
+        f"{API}/certificates/{{certificate}}/download",
+    ),
+    Case(
+        f"{API}/certificates/{{certificate_id}}/renew",
+        "POST",
+        f"{API}/certificates/{{certificate}}/renew",
+        {"csr": RENEWAL_CSR},
+    ),
+    Case(
+        f"{API}/certificates/{{certificate_id}}/revoke",
+        "POST",
+        f"{API}/certificates/{{certificate}}/revoke",
+        {"reason": "keyCompromise"},
+    ),
 ]
 
 PORTAL_CASES = [
@@ -82,6 +143,55 @@ PORTAL_CASES = [
         {},
     ),
     Case("tokens/<int:token_id>/revoke/", "POST", "/tokens/{token}/revoke/", {}),
+    Case(
+        "certificates/applications/<int:application_id>/",
+        "GET",
+        "/certificates/applications/{application}/",
+    ),
+    Case(
+        "certificates/applications/<int:application_id>/validate/",
+        "POST",
+        "/certificates/applications/{application}/validate/",
+    ),
+    Case(
+        "certificates/applications/<int:application_id>/method/",
+        "POST",
+        "/certificates/applications/{application}/method/",
+        {"name": PENDING_NAME, "method": "http"},
+    ),
+    Case(
+        "certificates/applications/<int:application_id>/cancel/",
+        "POST",
+        "/certificates/applications/{application}/cancel/",
+    ),
+    Case("certificates/<int:certificate_id>/", "GET", "/certificates/{certificate}/"),
+    Case(
+        "certificates/<int:certificate_id>/download/",
+        "GET",
+        "/certificates/{certificate}/download/",
+    ),
+    Case("certificates/<int:certificate_id>/renew/", "GET", "/certificates/{certificate}/renew/"),
+    Case(
+        "certificates/<int:certificate_id>/renew/",
+        "POST",
+        "/certificates/{certificate}/renew/",
+        {"csr": RENEWAL_CSR, "method": "dns"},
+    ),
+    Case("certificates/<int:certificate_id>/revoke/", "GET", "/certificates/{certificate}/revoke/"),
+    Case(
+        "certificates/<int:certificate_id>/revoke/",
+        "POST",
+        "/certificates/{certificate}/revoke/",
+        {"reason": "keyCompromise", "confirm": "on"},
+    ),
+    Case("organizations/<int:organization_id>/", "GET", "/organizations/{organization}/"),
+    Case("organizations/<int:organization_id>/edit/", "GET", "/organizations/{organization}/edit/"),
+    Case(
+        "organizations/<int:organization_id>/edit/",
+        "POST",
+        "/organizations/{organization}/edit/",
+        {"phone": "03-9999-0000"},
+    ),
 ]
 
 # Operator pages: a customer, even an owner, meets the same 404 as for a page that is not there.
@@ -111,6 +221,40 @@ CONSOLE_CASES = [
     Case("console/terms/<int:number>/notice/", "POST", "/console/terms/{terms}/notice/"),
     Case("console/terms/<int:number>/withdraw/", "POST", "/console/terms/{terms}/withdraw/"),
     Case("console/terms/<int:number>/delete/", "POST", "/console/terms/{terms}/delete/"),
+    Case(
+        "console/organizations/<int:organization_id>/",
+        "GET",
+        "/console/organizations/{organization}/",
+    ),
+    Case(
+        "console/organizations/<int:organization_id>/verify/",
+        "POST",
+        "/console/organizations/{organization}/verify/",
+    ),
+    Case(
+        "console/organizations/<int:organization_id>/reject/",
+        "POST",
+        "/console/organizations/{organization}/reject/",
+        {"reason": "x"},
+    ),
+    Case("console/products/<int:product_id>/", "GET", "/console/products/{product}/"),
+    Case(
+        "console/products/<int:product_id>/",
+        "POST",
+        "/console/products/{product}/",
+        {"price_jpy": "1"},
+    ),
+    Case(
+        "console/applications/<int:application_id>/",
+        "GET",
+        "/console/applications/{application}/",
+    ),
+    Case(
+        "console/applications/<int:application_id>/decide/",
+        "POST",
+        "/console/applications/{application}/decide/",
+        {"decision": "approve"},
+    ),
 ]
 
 # Routes whose parameter is not an id of customer data, and why.
@@ -122,6 +266,14 @@ EXEMPT = {
     "members/join/<str:secret>/": "invitation secret emailed to the invitee "
     "(tests/certdesk/members)",
     "terms/<int:number>/": "published terms of use are public documents, the same for everyone",
+    "pki/ca/<slug:slug>.cer": "CA certificates are published for every relying party "
+    "(tests/certdesk/repository)",
+    "pki/ca/<slug:slug>.pem": "CA chains are published for every relying party "
+    "(tests/certdesk/repository)",
+    "pki/crl/<slug:slug>.crl": "CRLs are published for every relying party "
+    "(tests/certdesk/repository)",
+    "pki/ocsp/<path:encoded>": "OCSP answers anyone about any serial, by design (RFC 6960) "
+    "(tests/certdesk/repository)",
 }
 
 PORTAL_METHODS = ("GET", "POST")
@@ -129,7 +281,8 @@ PORTAL_METHODS = ("GET", "POST")
 
 @pytest.fixture
 def account_a() -> dict[str, models.Model]:
-    """Account A: an owner, a member with a token, an open invitation."""
+    """Account A: an owner, a member with a token, an open invitation, an organisation, an
+    issued certificate and an application still waiting for domain validation."""
     terms = current_terms()  # before the users, who accept the terms in effect
     account = AccountFactory()
     owner = member_of(account, User.Role.OWNER)
@@ -138,6 +291,15 @@ def account_a() -> dict[str, models.Model]:
         actor=owner, email="guest-a@example.co.jp", role="member", now=timezone.now()
     )
     token = token_for(member, name="a-token").token
+    organization = OrganizationFactory(account=account)
+    certificate = issue_certificate(member, [ISSUED_NAME])
+    application = application_create(
+        user=member,
+        product_id=product("dv-single").pk,
+        csr=make_csr([PENDING_NAME]),
+        now=timezone.now(),
+    )
+    assert application.is_pending
     return {
         "account": account,
         "owner": owner,
@@ -145,6 +307,10 @@ def account_a() -> dict[str, models.Model]:
         "invitation": invitation,
         "token": token,
         "terms": terms,
+        "organization": organization,
+        "certificate": certificate,
+        "application": application,
+        "product": product("dv-single"),
     }
 
 
@@ -170,6 +336,10 @@ def missing_ids() -> dict[str, int]:
         "invitation": beyond(Invitation),
         "token": beyond(ApiToken),
         "terms": 999_999,
+        "organization": beyond(Organization),
+        "certificate": beyond(Certificate),
+        "application": beyond(Application),
+        "product": beyond(Product),
     }
 
 
@@ -184,6 +354,10 @@ def snapshot(objects: dict[str, models.Model]) -> dict[str, Any]:
     state["users"] = User.objects.filter(account=account, is_active=True).count()
     state["tokens"] = ApiToken.objects.filter(account=account, revoked_at__isnull=True).count()
     state["outbox"] = OutboundEmail.objects.count()
+    state["applications"] = Application.objects.filter(account=account).count()
+    state["validations"] = list(
+        DomainValidation.objects.filter(account=account).order_by("pk").values()
+    )
     return state
 
 

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from certdesk.organizations import views
+
+app_name = "organizations"
+
+urlpatterns = [
+    path("", views.organization_list, name="list"),
+    path("new/", views.organization_create, name="create"),
+    path("<int:organization_id>/", views.organization_detail, name="detail"),
+    path("<int:organization_id>/edit/", views.organization_edit, name="edit"),
+]
