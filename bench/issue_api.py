@@ -13,7 +13,9 @@ What runs, all on 127.0.0.1 of this machine:
   answers the CAA lookups every issuance makes (RFC 8659: no CAA record anywhere permits);
 * clients: ``N`` processes, each sending ``POST /api/v1/applications`` one after another
   with a new CSR (its own P-256 key, names ``h<i>.bench-shop.jp`` and ``w<i>.bench-shop.jp``,
-  product ``dv-multi``) and a Bearer token. The names are already validated (a DNS
+  product ``dv-multi``) and a Bearer token — each client for an account of its own
+  (``--same-account``: all for one; the audit chain is per account, so one account's
+  issuances queue behind each other's audit write). The names are already validated (a DNS
   validation of ``bench-shop.jp`` within the reuse period), so each request files the
   application, reuses the validation, checks CAA, signs with the built-in ECDSA CA, stores
   the certificate, audits, queues the email and answers 201 ``issued``.
@@ -77,6 +79,11 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--var-dir", default=str(ROOT / "var" / "bench-issue"))
     parser.add_argument("--bare-seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--same-account",
+        action="store_true",
+        help="all clients act for one account (default: each client its own account)",
+    )
     return parser.parse_args()
 
 
@@ -99,8 +106,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare(now_label: str) -> str:
-    """Migrate, create the CA, an account whose domain is validated, and return a token."""
+def prepare(now_label: str, accounts: int) -> list[str]:
+    """Migrate, create the CA and ``accounts`` accounts whose domain is validated; return a
+    token of each."""
     from django.core.management import call_command
 
     from certdesk.accounts.models import Account
@@ -111,22 +119,25 @@ def prepare(now_label: str) -> str:
     call_command("migrate", verbosity=0)
     ensure_builtin_ca()
     now = clock.now()
-    account = Account.objects.create(
-        organization_name=f"株式会社ベンチ発行 {now_label}",
-        address="東京都千代田区丸の内1-1-1",
-        phone="03-1234-5678",
-        email="issue-bench@shop-certdesk.jp",
-    )
-    DomainValidation.objects.create(
-        account=account,
-        name=DOMAIN,
-        method=DomainValidation.Method.DNS,
-        token="0" * 64,
-        status=DomainValidation.Status.VALID,
-        created_at=now - timedelta(minutes=5),
-        validated_at=now - timedelta(minutes=5),
-    )
-    return api_owner(account, scopes=["certificates:write"], now=now)
+    secrets = []
+    for index in range(accounts):
+        account = Account.objects.create(
+            organization_name=f"株式会社ベンチ発行{index} {now_label}",
+            address="東京都千代田区丸の内1-1-1",
+            phone="03-1234-5678",
+            email=f"issue-bench{index}@shop-certdesk.jp",
+        )
+        DomainValidation.objects.create(
+            account=account,
+            name=DOMAIN,
+            method=DomainValidation.Method.DNS,
+            token="0" * 64,
+            status=DomainValidation.Status.VALID,
+            created_at=now - timedelta(minutes=5),
+            validated_at=now - timedelta(minutes=5),
+        )
+        secrets.append(api_owner(account, scopes=["certificates:write"], now=now))
+    return secrets
 
 
 def make_csrs(count: int, offset: int) -> list[str]:
@@ -214,13 +225,18 @@ def client_run(
     return began, time.time(), latencies
 
 
-def run_clients(port: int, secret: str, csrs: list[str], clients: int) -> tuple[float, list[float]]:
-    """Send ``csrs`` split across ``clients`` processes starting together; returns the wall
-    time from the first request to the last answer, and every latency."""
-    shares = [csrs[i::clients] for i in range(clients)]
-    start_at = time.time() + 0.5
+def run_clients(
+    port: int, secrets: list[str], csrs: list[str], clients: int
+) -> tuple[float, list[float]]:
+    """Send ``csrs`` split across ``clients`` processes starting together, client ``i`` as
+    the owner of account ``i % len(secrets)``; returns the wall time from the first request
+    to the last answer, and every latency."""
+    shares = [
+        (port, secrets[i % len(secrets)], csrs[i::clients], time.time() + 0.5)
+        for i in range(clients)
+    ]
     with multiprocessing.get_context("fork").Pool(clients) as pool:
-        results = pool.starmap(client_run, [(port, secret, share, start_at) for share in shares])
+        results = pool.starmap(client_run, shares)
     wall = max(end for _began, end, _l in results) - min(began for began, _e, _l in results)
     return wall, [latency for _b, _e, latencies in results for latency in latencies]
 
@@ -275,8 +291,8 @@ def main() -> None:
     django_setup(arguments.database, arguments.var_dir)
     from django.db import connections
 
-    secret = prepare(time.strftime("%Y%m%d-%H%M%S"))
     counts = [int(c) for c in arguments.clients.split(",") if c.strip()]
+    secrets = prepare(time.strftime("%Y%m%d-%H%M%S"), 1 if arguments.same_account else max(counts))
     total = sum(arguments.requests + arguments.warmup for _ in counts)
     csrs = make_csrs(total, offset=int(time.time()) % 1_000_000 * 1000)
     connections.close_all()  # the client processes are forked: no shared connection
@@ -309,7 +325,8 @@ def main() -> None:
             print(
                 f"gunicorn {arguments.workers} sync workers on 127.0.0.1:{port}, PostgreSQL, "
                 f"Redis queue, CAA via lab DNS {dns_address}; {os.cpu_count()} cores shared "
-                "with the clients",
+                "with the clients; "
+                + ("all clients in one account" if arguments.same_account else "one account each"),
                 flush=True,
             )
             offset = 0
@@ -317,10 +334,10 @@ def main() -> None:
             for clients in counts:
                 warm = csrs[offset : offset + arguments.warmup]
                 offset += arguments.warmup
-                run_clients(port, secret, warm, clients)
+                run_clients(port, secrets, warm, clients)
                 timed = csrs[offset : offset + arguments.requests]
                 offset += arguments.requests
-                wall, latencies = run_clients(port, secret, timed, clients)
+                wall, latencies = run_clients(port, secrets, timed, clients)
                 results.append((clients, len(timed) / wall, latencies))
                 print(
                     f"{clients} client(s): {len(timed) / wall:7.1f} certificates/s, "

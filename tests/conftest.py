@@ -16,9 +16,12 @@ from tests.certdesk.validation.conftest import dns_zone, http_site  # noqa: F401
 
 @pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
-    """Each test starts in Japanese, the default language."""
+    """Each test starts in Japanese, the default language, and with an empty cache (no CAA
+    permission remembered from another test)."""
+    from django.core.cache import cache
     from django.utils import translation
 
+    cache.clear()
     translation.activate("ja")
     yield
     translation.deactivate()

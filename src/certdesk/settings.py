@@ -264,6 +264,10 @@ CAA_IDENTITIES = [
     if item.strip()
 ]
 
+# How long a CAA check that permitted issuance is relied on (BR 3.2.2.8 allows up to the
+# greater of the record's TTL and eight hours); 0 looks up before every issuance.
+CAA_CACHE_SECONDS = int(os.environ.get("CERTDESK_CAA_CACHE_SECONDS", "3600"))
+
 # Suppliers: the certificate authorities that sign, by key, as dotted paths (see
 # certdesk.suppliers). A product names the supplier that fulfils it.
 CERTDESK_SUPPLIERS = {"builtin": "certdesk.suppliers.builtin.BuiltinSupplier"}

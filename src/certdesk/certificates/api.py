@@ -261,9 +261,12 @@ def _created(
     """File an application; 201, or 200 when ``idempotency_key`` replays an earlier one."""
     now = clock.now()
     key = (idempotency_key or "").strip()
-    if len(key) > IDEMPOTENCY_KEY_MAX:
+    if len(key) > IDEMPOTENCY_KEY_MAX or not (key.isascii() and key.isprintable()):
         raise InvalidInput(
-            _("The Idempotency-Key header may be at most 100 characters long."),
+            _(
+                "The Idempotency-Key header must be printable ASCII and at most 100 "
+                "characters long."
+            ),
             code="idempotency_key_invalid",
             field="Idempotency-Key",
         )

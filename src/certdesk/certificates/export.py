@@ -41,6 +41,8 @@ ENCODINGS = {
 CONTENT_TYPES = {UTF8: "text/csv; charset=utf-8", CP932: "text/csv; charset=Windows-31J"}
 # Rows written to the buffer between two chunks handed to the server.
 ROWS_PER_CHUNK = 200
+# Certificates read per query (one keyset page).
+EXPORT_BATCH = 500
 
 # Unicode characters that CP932 spells with a different code point (JIS X 0208 vs Microsoft
 # mappings): typed on a Mac or copied from the web they would otherwise turn into "?".
@@ -162,7 +164,9 @@ def certificate_csv(
         buffer.seek(0)
         buffer.truncate()
         written = 0
-        for certificate in certificate_walk(account=account, query=query, now=now):
+        for certificate in certificate_walk(
+            account=account, query=query, now=now, batch=EXPORT_BATCH
+        ):
             writer.writerow(
                 [_cell(v) for v in certificate_row(certificate, now=now, language=language)]
             )

@@ -26,6 +26,8 @@ def product_list_active() -> list[Product]:
 
 def product_id_for_code(*, code: str) -> int | None:
     """The id of the product on sale with ``code``, or None."""
+    if "\x00" in code:
+        return None  # no code holds one, and PostgreSQL refuses to compare with it
     found: int | None = (
         Product.objects.filter(code=code, is_active=True).values_list("pk", flat=True).first()
     )

@@ -204,6 +204,23 @@ class Certificate(models.Model):
             models.Index(fields=["account", "not_after", "id"], name="cert_account_expiry"),
             models.Index(fields=["account", "serial"], name="cert_account_serial"),
             models.Index(fields=["serial"], name="cert_serial"),
+            models.Index(fields=["account", "issued_at", "id"], name="cert_account_issued"),
+            models.Index(
+                fields=["account", "issued_at", "id"],
+                name="cert_account_revoked",
+                condition=models.Q(revoked_at__isnull=False),
+            ),
+            models.Index(
+                fields=["account", "not_after", "id"],
+                name="cert_account_live_expiry",
+                condition=models.Q(revoked_at__isnull=True),
+            ),
+            # The CRL and its freshness check read only the revoked certificates of one CA.
+            models.Index(
+                fields=["issuer", "revoked_at"],
+                name="cert_issuer_revoked",
+                condition=models.Q(revoked_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -240,7 +257,10 @@ class CertificateName(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["account", "name"], name="certname_account_name"),
+            models.Index(
+                fields=["account", "name", "certificate"], name="certname_account_name_cert"
+            ),
+            models.Index(fields=["certificate", "name"], name="certname_certificate_name"),
             models.Index(fields=["name"], name="certname_name"),
         ]
 

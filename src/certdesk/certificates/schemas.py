@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Field, Schema
+from pydantic import StrictInt, StrictStr
 
 # The history list's item, so that a certificate reads the same in the list and alone.
 from certdesk.certificates.search_api import CertificateSummary
@@ -198,9 +199,9 @@ class RenewIn(Schema):
 
 
 class RevokeIn(Schema):
-    reason: str | int = Field(
+    reason: StrictStr | StrictInt = Field(
         description="RFC 5280 reason, by name or code: `unspecified` (0), `keyCompromise` (1), "
-        "`affiliationChanged` (3), `superseded` (4), `cessationOfOperation` (5) or "
-        "`privilegeWithdrawn` (9) — the reasons BR 7.2.2 allows for subscriber certificates.",
+        "`affiliationChanged` (3), `superseded` (4) or `cessationOfOperation` (5) — the "
+        "reasons BR 7.2.2 allows a subscriber to give (`privilegeWithdrawn` is the CA's).",
         examples=["keyCompromise"],
     )

@@ -193,12 +193,20 @@ def certificates_search(
     account: Account | None = request.auth.account  # type: ignore[attr-defined]
     if account is None:
         raise PermissionDenied()
+    expires_after = _aware(params.expires_after, field="expires_after")
+    expires_before = _aware(params.expires_before, field="expires_before")
+    if expires_after is not None and expires_before is not None and expires_after > expires_before:
+        raise InvalidInput(
+            _("The end of the expiry range is before its start."),
+            code="expires_range_invalid",
+            field="expires_before",
+        )
     query = CertificateQuery(
         q=params.q,
         match=Match(params.match),
         status=Status(params.status) if params.status else None,
-        expires_after=_aware(params.expires_after, field="expires_after"),
-        expires_before=_aware(params.expires_before, field="expires_before"),
+        expires_after=expires_after,
+        expires_before=expires_before,
         organization_id=params.organization,
         product_code=params.product or "",
         sort=Sort(params.sort),

@@ -37,9 +37,10 @@ SOON_DAYS = 90
 
 def _account(request: HttpRequest) -> Account:
     user: User = request.user  # type: ignore[assignment]
-    if user.account_id is None or user.account is None:
+    account: Account | None = user.account
+    if account is None:
         raise PermissionDenied(code="no_account")
-    return user.account
+    return account
 
 
 def _search_url(params: QueryDict, **changes: str | None) -> str:
@@ -52,7 +53,8 @@ def _search_url(params: QueryDict, **changes: str | None) -> str:
         if value:
             query[key] = value
     encoded = query.urlencode()
-    return reverse("certificate_search:list") + (f"?{encoded}" if encoded else "")
+    base: str = reverse("certificate_search:list")
+    return base + (f"?{encoded}" if encoded else "")
 
 
 def _export_url(params: QueryDict, encoding: str) -> str:

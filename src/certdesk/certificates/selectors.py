@@ -72,9 +72,11 @@ class Match(StrEnum):
 
 
 class Status(StrEnum):
-    VALID = Certificate.Status.VALID.value
-    EXPIRED = Certificate.Status.EXPIRED.value
-    REVOKED = Certificate.Status.REVOKED.value
+    """A certificate's status at a moment (``Certificate.status_at``); never stored."""
+
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
 
 
 @dataclass(frozen=True)
@@ -372,6 +374,12 @@ def certificate_search(
             code="limit_invalid",
             field="limit",
         )
+    return _search_page(account=account, query=query, now=now, cursor=cursor, limit=limit)
+
+
+def _search_page(
+    *, account: Account, query: CertificateQuery, now: datetime, cursor: str | None, limit: int
+) -> tuple[list[Certificate], str | None]:
     qs = _page_queryset(
         certificate_queryset(account=account, query=query, now=now),
         sort=query.sort,
@@ -382,18 +390,19 @@ def certificate_search(
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    key_field, _descending = _SORT_KEYS[query.sort]
-    return rows[:limit], _cursor_encode(query.sort, getattr(last, key_field), last.pk)
+    key = last.issued_at if _SORT_KEYS[query.sort][0] == "issued_at" else last.not_after
+    return rows[:limit], _cursor_encode(query.sort, key, last.pk)
 
 
 def certificate_walk(
-    *, account: Account, query: CertificateQuery, now: datetime, batch: int = MAX_PAGE_SIZE
+    *, account: Account, query: CertificateQuery, now: datetime, batch: int = 500
 ) -> Iterator[Certificate]:
-    """Every certificate matching ``query`` in its order, fetched a keyset page at a time so
-    that an export of any size holds one page in memory. Raises like ``certificate_search``."""
+    """Every certificate matching ``query`` in its order, fetched ``batch`` at a time (keyset
+    pages) so that an export of any size holds one batch in memory. Raises like
+    ``certificate_search``."""
     cursor: str | None = None
     while True:
-        rows, cursor = certificate_search(
+        rows, cursor = _search_page(
             account=account, query=query, now=now, cursor=cursor, limit=batch
         )
         yield from rows
@@ -409,7 +418,10 @@ VALIDATION_WINDOW_DAYS = 30
 
 def day_start(day: date) -> datetime:
     """Midnight at the start of ``day`` in the site's time zone (Japan)."""
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+    start: datetime = timezone.make_aware(
+        datetime.combine(day, time.min), timezone.get_default_timezone()
+    )
+    return start
 
 
 @dataclass(frozen=True)

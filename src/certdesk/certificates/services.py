@@ -13,6 +13,8 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +28,13 @@ from certdesk.certificates.models import (
     CertificateName,
     Product,
 )
-from certdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from certdesk.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+)
 from certdesk.core.pkierrors import invalid_input_from
 from certdesk.notifications.services import email_enqueue
 from certdesk.organizations.models import Organization
@@ -110,11 +118,12 @@ def _organization_for(
             code="organization_not_permitted",
             field="organization",
         )
-    if product.is_ov and not organization.is_verified:
+    if not organization.is_verified:
+        # Article 4: an account acts only for organisations the operator has verified.
         raise InvalidInput(
             _(
-                "The organisation has not been verified yet. OV certificates can name it once "
-                "the operator has verified it."
+                "The organisation has not been verified yet. Certificates can be applied for "
+                "it once the operator has verified it."
             ),
             code="organization_not_verified",
             field="organization",
@@ -272,7 +281,11 @@ def application_method_change(
     """
     with transaction.atomic():
         application = _pending_for_update(user=user, application_id=application_id)
-        entry = ApplicationName.objects.filter(application=application, name=name).first()
+        entry = (
+            None
+            if "\x00" in name
+            else ApplicationName.objects.filter(application=application, name=name).first()
+        )
         if entry is None:
             raise NotFound(code="application_name_not_found")
         if entry.validation.is_valid_at(now):
@@ -353,11 +366,23 @@ def application_waiting_for(application: Application, *, now: datetime) -> list[
 
 
 def _caa_block(names: list[str]) -> tuple[str, str] | None:
-    """The first CAA refusal among ``names`` as (code, detail), or None when all are allowed."""
+    """The first CAA refusal among ``names`` as (code, detail), or None when all are allowed.
+
+    BR 3.2.2.8 lets a CA rely on a CAA check for the record's TTL or eight hours, whichever
+    is greater. A permission is kept for ``CAA_CACHE_SECONDS`` (an hour by default, per
+    resolver), so a burst of applications for one domain does not climb its DNS tree each
+    time; a refusal or a failed lookup is never kept, so a corrected record counts at once.
+    """
     for name in names:
-        result = lookups.caa_check(name=adn_for(name), wildcard=name.startswith("*."))
+        adn, wildcard = adn_for(name), name.startswith("*.")
+        key = f"caa-ok:{settings.DCV_DNS_SERVER}:{int(wildcard)}:{adn}"
+        if settings.CAA_CACHE_SECONDS > 0 and cache.get(key):
+            continue
+        result = lookups.caa_check(name=adn, wildcard=wildcard)
         if not result.ok:
             return result.code, result.detail
+        if settings.CAA_CACHE_SECONDS > 0:
+            cache.set(key, True, timeout=settings.CAA_CACHE_SECONDS)
     return None
 
 
@@ -573,6 +598,18 @@ def application_decide(
 
 # --- after issuance -------------------------------------------------------------------------
 
+# BR 7.2.2 lets a subscriber certificate carry privilegeWithdrawn, but that reason says the
+# CA withdrew the subscriber's right to it: the operator's to give, never the customer's.
+CUSTOMER_REVOCATION_REASONS = frozenset(
+    {
+        pki.RevocationReason.UNSPECIFIED,
+        pki.RevocationReason.KEY_COMPROMISE,
+        pki.RevocationReason.AFFILIATION_CHANGED,
+        pki.RevocationReason.SUPERSEDED,
+        pki.RevocationReason.CESSATION_OF_OPERATION,
+    }
+)
+
 
 def certificate_revoke(
     *, user: User, certificate_id: int, reason: str | int, now: datetime, ip: str | None = None
@@ -584,16 +621,29 @@ def certificate_revoke(
     ``InvalidInput`` (``revocation_reason_*``).
     """
     account = require_writer(user)
+    unknown = InvalidInput(
+        _("Choose a revocation reason from the list."),
+        code="revocation_reason_unknown",
+        field="reason",
+    )
+    if isinstance(reason, bool):
+        # True == 1 in Python: a stray boolean must never become keyCompromise.
+        raise unknown
     try:
         parsed = pki.check_subscriber_reason(reason)
-    except (pki.PkiError, ValueError) as error:
-        if isinstance(error, pki.PkiError):
-            raise invalid_input_from(error, field="reason") from None
+    except pki.PkiError as error:
+        raise invalid_input_from(error, field="reason") from None
+    except ValueError:
+        raise unknown from None
+    if parsed not in CUSTOMER_REVOCATION_REASONS:
         raise InvalidInput(
-            _("Choose a revocation reason from the list."),
-            code="revocation_reason_unknown",
+            _(
+                "This reason is given by the certificate authority, not by the customer. "
+                "Choose another reason."
+            ),
+            code="revocation_reason_not_customer",
             field="reason",
-        ) from None
+        )
     with transaction.atomic():
         certificate = (
             Certificate.objects.select_for_update()
@@ -614,6 +664,15 @@ def certificate_revoke(
             )
         except pki.PkiError as error:
             raise invalid_input_from(error, field="reason") from None
+        except SupplierError as error:
+            raise ServiceUnavailable(
+                _(
+                    "The certificate authority could not be reached. Nothing was changed; try "
+                    "again in a few minutes."
+                ),
+                code="supplier_unavailable",
+                retry_after=300,
+            ) from error
         certificate.revoked_at = now
         certificate.revocation_reason = int(parsed)
         certificate.revoked_by = user

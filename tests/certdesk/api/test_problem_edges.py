@@ -49,3 +49,53 @@ def test_portal_pages_keep_their_html_405(customer: Customer) -> None:
     response = client.get("/tokens/create/")
     assert response.status_code == 405
     assert not response["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "headers", "status", "code"),
+    [
+        (
+            "/api/v1/applications",
+            '{"product": "dv-single\\u0000", "csr": "x"}',
+            {},
+            422,
+            "product_unavailable",
+        ),
+        (
+            "/api/v1/applications",
+            '{"product": "dv-single", "csr": "x"}',
+            {"Idempotency-Key": "k\x00"},
+            422,
+            "idempotency_key_invalid",
+        ),
+        (
+            "/api/v1/applications/{application}/method",
+            '{"name": "www.shop-certdesk.jp\\u0000", "method": "dns"}',
+            {},
+            404,
+            "application_name_not_found",
+        ),
+    ],
+)
+def test_a_nul_character_is_a_clear_refusal_on_every_database(
+    customer: Customer, url: str, body: str, headers: dict[str, str], status: int, code: str
+) -> None:
+    """PostgreSQL cannot store or compare U+0000: fields without their own validation must
+    still answer a clear 4xx, never a 500."""
+    from django.utils import timezone
+
+    from certdesk.certificates.services import application_create
+    from tests.certdesk.certificates.factories import make_csr, product
+
+    application = application_create(
+        user=customer.user,
+        product_id=product("dv-single").pk,
+        csr=make_csr(["www.shop-certdesk.jp"]),
+        now=timezone.now(),
+    )
+    client = Client(headers={**customer.headers, **headers})
+    response = client.post(
+        url.format(application=application.pk), body, content_type="application/json"
+    )
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code

@@ -86,9 +86,7 @@ class OrganizationFactory(DjangoModelFactory):
 
 def _corporate_number(base: int) -> str:
     digits = str(base)[-12:].rjust(12, "0")
-    total = sum(
-        int(d) * (1 if i % 2 == 0 else 2) for i, d in enumerate(reversed(digits))
-    )
+    total = sum(int(d) * (1 if i % 2 == 0 else 2) for i, d in enumerate(reversed(digits)))
     return f"{9 - total % 9}{digits}"
 
 
@@ -134,7 +132,10 @@ def issue_certificate(
         from tests.certdesk.terms.factories import OperatorFactory
 
         application = application_decide(
-            operator=OperatorFactory(), application_id=application.pk, approve=True, reason="",
+            operator=OperatorFactory(),
+            application_id=application.pk,
+            approve=True,
+            reason="",
             now=now,
         )
     return application.certificate

@@ -234,6 +234,18 @@ def test_apply_validate_issue_download_renew_and_revoke(
     assert api.get(f"/certificates/{new_id}").json()["renewal_of"] == certificate_id
     assert api.get(f"/certificates/{certificate_id}").json()["renewed_by"] == [new_id]
 
+    # A boolean is not a reason (True would otherwise read as 1, keyCompromise), and
+    # privilegeWithdrawn is the CA's reason: both refused, nothing revoked.
+    assert_problem(
+        api.post(f"/certificates/{certificate_id}/revoke", {"reason": True}), 422, "invalid_request"
+    )
+    assert_problem(
+        api.post(f"/certificates/{certificate_id}/revoke", {"reason": "privilegeWithdrawn"}),
+        422,
+        "revocation_reason_not_customer",
+    )
+    assert api.get(f"/certificates/{certificate_id}").json()["status"] == "valid"
+
     # Revoke the old one; a second revocation is a conflict.
     revoked = api.post(f"/certificates/{certificate_id}/revoke", {"reason": "superseded"})
     assert revoked.status_code == 200, revoked.content

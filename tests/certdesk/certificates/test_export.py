@@ -117,7 +117,8 @@ def test_a_large_export_streams_every_row_once(owner, portal_as, clock, monkeypa
     assert ids == [str(c.pk) for c in reversed(certificates)]
 
 
-def test_an_export_reads_the_history_a_page_at_a_time(owner, portal_as, clock):
+def test_an_export_reads_the_history_a_page_at_a_time(owner, portal_as, clock, monkeypatch):
+    monkeypatch.setattr(export, "EXPORT_BATCH", 100)
     many_certificates(owner.account, 230, start=clock() - timedelta(days=20))
     client = portal_as(owner)
     with CaptureQueriesContext(connection) as queries:

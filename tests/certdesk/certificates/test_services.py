@@ -357,11 +357,40 @@ def test_a_renewal_links_to_the_certificate_it_renews(owner):
         apply(UserFactory(), ["www.shop-certdesk.jp"], renewal_of_id=old.pk)
 
 
-def test_mail_is_not_sent_for_a_rolled_back_application(owner):
-    with pytest.raises(InvalidInput):
-        apply(owner, ["localhost"])
+def test_a_failure_half_way_through_applying_leaves_nothing_behind(owner, monkeypatch):
+    from certdesk.certificates import services
+
+    def broken_audit(**kwargs: object) -> None:
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(services, "audit_record", broken_audit)
+    with pytest.raises(RuntimeError):
+        apply(owner, ["www.shop-certdesk.jp", "shop-certdesk.jp"], "dv-multi")
+    assert not Application.objects.exists()
+    assert not DomainValidation.objects.exists()
     assert not OutboundEmail.objects.exists()
     assert not mail.outbox
+
+
+def test_a_dv_application_may_only_name_a_verified_organisation(owner):
+    pending = OrganizationFactory(account=owner.account, status=Organization.Status.PENDING)
+    with pytest.raises(InvalidInput) as refused:
+        apply(owner, ["www.shop-certdesk.jp"], organization_id=pending.pk)
+    assert refused.value.code == "organization_not_verified"
+    verified = OrganizationFactory(account=owner.account)
+    validate_names(owner.account, ["www.shop-certdesk.jp"], at=NOW)
+    application = apply(owner, ["www.shop-certdesk.jp"], organization_id=verified.pk)
+    assert application.status == Application.Status.ISSUED
+    assert application.certificate.organization_id == verified.pk
+
+
+@pytest.mark.parametrize("reason", [True, False, "privilegeWithdrawn", 9, "cACompromise"])
+def test_a_customer_cannot_revoke_with_a_reason_that_is_not_theirs(owner, reason):
+    certificate = issue_certificate(owner, ["www.shop-certdesk.jp"], now=NOW)
+    with pytest.raises(InvalidInput):
+        certificate_revoke(user=owner, certificate_id=certificate.pk, reason=reason, now=NOW)
+    certificate.refresh_from_db()
+    assert certificate.revoked_at is None
 
 
 def test_an_ov_certificate_is_not_issued_once_the_organisation_is_unverified(owner):
@@ -382,3 +411,21 @@ def test_an_ov_certificate_is_not_issued_once_the_organisation_is_unverified(own
     application.refresh_from_db()
     assert application.status == Application.Status.PENDING
     assert application.blocked_code == "organization_not_verified"
+
+
+def test_a_caa_permission_is_relied_on_for_a_while_and_a_refusal_never(owner, dns_zone, settings):
+    settings.CAA_CACHE_SECONDS = 3600
+    validate_names(owner.account, ["shop-certdesk.jp"], at=NOW)
+    assert apply(owner, ["www.shop-certdesk.jp"]).status == Application.Status.ISSUED
+    looked_up = len(dns_zone.queried("CAA"))
+    assert looked_up > 0
+    # A burst of applications for the same name does not climb the DNS tree again.
+    for _ in range(3):
+        assert apply(owner, ["www.shop-certdesk.jp"]).status == Application.Status.ISSUED
+    assert len(dns_zone.queried("CAA")) == looked_up
+    # A refusal is looked up every time, so a corrected record counts at once.
+    dns_zone.add_caa("example-shop.co.jp", "issue", "other-ca.example")
+    validate_names(owner.account, ["example-shop.co.jp"], at=NOW)
+    assert apply(owner, ["example-shop.co.jp"]).blocked_code == "caa_forbidden"
+    dns_zone.remove("example-shop.co.jp", "CAA")
+    assert apply(owner, ["example-shop.co.jp"]).status == Application.Status.ISSUED

@@ -190,8 +190,8 @@ def test_ov_needs_a_verified_organisation_of_the_account(owner, portal_as):
     assert response.status_code == 422
     assert response.context["form"].errors["organization"] == [
         gettext(
-            "The organisation has not been verified yet. OV certificates can name it once "
-            "the operator has verified it."
+            "The organisation has not been verified yet. Certificates can be applied for "
+            "it once the operator has verified it."
         )
     ]
 
