@@ -81,9 +81,13 @@ def audit_record(
     actor_label = ""
     if actor is not None and getattr(actor, "pk", None):
         actor_label = actor.get_username()
-    with transaction.atomic():
-        AuditChain.objects.get_or_create(key=key)
-        head = AuditChain.objects.select_for_update().get(key=key)
+    # No savepoint: an event belongs to the change that caused it, and a failure here must
+    # undo that change anyway. One locked read in the usual case where the chain exists.
+    with transaction.atomic(savepoint=False):
+        head = AuditChain.objects.select_for_update().filter(key=key).first()
+        if head is None:
+            AuditChain.objects.bulk_create([AuditChain(key=key)], ignore_conflicts=True)
+            head = AuditChain.objects.select_for_update().get(key=key)
         event = AuditEvent(
             chain=key,
             seq=head.seq + 1,

@@ -342,22 +342,27 @@ def _refresh_validations(*, application: Application, now: datetime) -> None:
             ApplicationName.objects.filter(pk=entry.pk).update(validation=fresh)
 
 
-def _adopt_reusable_validations(*, application: Application, now: datetime) -> None:
+def _adopt_reusable_validations(*, application: Application, now: datetime) -> bool:
     """Point names still waiting at a proof the account has meanwhile obtained some other
-    way (another application, the other method), so nobody validates a name twice."""
+    way (another application, the other method), so nobody validates a name twice. Returns
+    whether every name is now proven."""
+    proven = True
     for entry in application.dcv.select_related("validation"):
         if entry.validation.is_valid_at(now):
             continue
         reusable = validation_reusable(account=application.account, name=entry.name, now=now)
-        if reusable is not None:
+        if reusable is None:
+            proven = False
+        else:
             ApplicationName.objects.filter(pk=entry.pk).update(validation=reusable)
+    return proven
 
 
 def application_waiting_for(application: Application, *, now: datetime) -> list[str]:
     """What still stands between a pending application and its certificate, as codes:
     ``dcv`` (a name is not validated), ``approval`` (OV review)."""
     waiting = []
-    entries = list(application.dcv.select_related("validation"))
+    entries = application.dcv.select_related("validation")
     if any(not entry.validation.is_valid_at(now) for entry in entries):
         waiting.append("dcv")
     if application.approval == Application.Approval.WAITING:
@@ -401,15 +406,15 @@ def application_issue(*, application_id: int, now: datetime) -> Certificate | No
         return Certificate.objects.filter(application=application).first()
     if not application.is_pending:
         return None
-    _adopt_reusable_validations(application=application, now=now)
-    if application_waiting_for(application, now=now):
+    proven = _adopt_reusable_validations(application=application, now=now)
+    if not proven or application.approval == Application.Approval.WAITING:
         return None
     # CAA is looked up before the lock: DNS may be slow, and the lock is per application only.
     blocked = _caa_block(list(application.names))
     with transaction.atomic():
         application = (
             Application.objects.select_for_update(of=("self",))
-            .select_related("product", "organization", "account")
+            .select_related("product", "organization", "account", "created_by")
             .get(pk=application_id)
         )
         if application.status == Application.Status.ISSUED:
@@ -498,7 +503,12 @@ def _sign_and_store(*, application: Application, now: datetime) -> Certificate |
         data={"serial": certificate.serial, "application": application.pk, "names": names},
         now=now,
     )
-    _notify(application.created_by, "certificates/email/issued", certificate=certificate)
+    _notify(
+        application.created_by,
+        "certificates/email/issued",
+        account=application.account,
+        certificate=certificate,
+    )
     return certificate
 
 
@@ -508,13 +518,15 @@ def _sha256() -> object:
     return hashes.SHA256()
 
 
-def _notify(user: User, template: str, **context: object) -> None:
+def _notify(
+    user: User, template: str, *, account: Account | None = None, **context: object
+) -> None:
     email_enqueue(
         to=user.email,
         template=template,
         context={"user": user, **context},
         language=user.language,
-        account=user.account,
+        account=account if account is not None else user.account,
     )
 
 
