@@ -6,15 +6,17 @@ The single-certificate routes (``/certificates/{id}``, download, renew, revoke) 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 
 from certdesk.accounts.models import Account
+from certdesk.certificates import export
 from certdesk.certificates.models import Certificate
 from certdesk.certificates.selectors import (
     MAX_PAGE_SIZE,
@@ -23,8 +25,10 @@ from certdesk.certificates.selectors import (
     Match,
     Sort,
     Status,
+    certificate_expiry_windows,
     certificate_search,
     query_interpret,
+    validation_expiry_list,
 )
 from certdesk.core import clock
 from certdesk.core.errors import InvalidInput, PermissionDenied
@@ -39,7 +43,7 @@ ERRORS = {401: Problem, 403: Problem, 422: Problem}
 MAX_ID = 2**63 - 1
 
 
-class CertificateSearchQuery(Schema):
+class CertificateFilter(Schema):
     q: str = Field(
         "",
         max_length=300,
@@ -88,10 +92,21 @@ class CertificateSearchQuery(Schema):
             "expiry first, `-expiry` latest expiry first."
         ),
     )
+
+
+class CertificateSearchQuery(CertificateFilter):
     cursor: str | None = Field(
         None, max_length=200, description="`next_cursor` of the previous page (same search)."
     )
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class CertificateCsvQuery(CertificateFilter):
+    encoding: Literal["utf-8", "cp932"] = Field(
+        "utf-8",
+        description="`utf-8` (with a byte order mark, for current Excel) or `cp932` "
+        "(Shift_JIS as Windows writes it, for older Japanese Excel).",
+    )
 
 
 class ProductRef(Schema):
@@ -175,24 +190,8 @@ def certificate_summary(certificate: Certificate, *, now: datetime) -> dict[str,
     }
 
 
-@router.get(
-    "",
-    response={200: CertificatePage, **ERRORS},
-    summary="Search the certificate history",
-    description=(
-        "Every certificate of the account, expired and revoked ones included, filtered and "
-        "sorted, one page at a time (keyset pagination: follow `next_cursor`; there is no "
-        "total count). Scope `certificates:read`. Errors: `cursor_invalid`, `q_not_serial`, "
-        "`q_not_host`, `date_out_of_range`, `invalid_request` (422)."
-    ),
-)
-def certificates_search(
-    request: HttpRequest, params: Query[CertificateSearchQuery]
-) -> dict[str, object]:
-    require_scope(request, S.CERTIFICATES_READ)
-    account: Account | None = request.auth.account  # type: ignore[attr-defined]
-    if account is None:
-        raise PermissionDenied()
+def _query_from(params: CertificateFilter) -> CertificateQuery:
+    """The search the filter parameters ask for. Raises ``InvalidInput``."""
     expires_after = _aware(params.expires_after, field="expires_after")
     expires_before = _aware(params.expires_before, field="expires_before")
     if expires_after is not None and expires_before is not None and expires_after > expires_before:
@@ -211,6 +210,28 @@ def certificates_search(
         product_code=params.product or "",
         sort=Sort(params.sort),
     )
+    return query
+
+
+@router.get(
+    "",
+    response={200: CertificatePage, **ERRORS},
+    summary="Search the certificate history",
+    description=(
+        "Every certificate of the account, expired and revoked ones included, filtered and "
+        "sorted, one page at a time (keyset pagination: follow `next_cursor`; there is no "
+        "total count). Scope `certificates:read`. Errors: `cursor_invalid`, `q_not_serial`, "
+        "`q_not_host`, `date_out_of_range`, `invalid_request` (422)."
+    ),
+)
+def certificates_search(
+    request: HttpRequest, params: Query[CertificateSearchQuery]
+) -> dict[str, object]:
+    require_scope(request, S.CERTIFICATES_READ)
+    account: Account | None = request.auth.account  # type: ignore[attr-defined]
+    if account is None:
+        raise PermissionDenied()
+    query = _query_from(params)
     now = clock.now()
     items, next_cursor = certificate_search(
         account=account, query=query, now=now, cursor=params.cursor, limit=params.limit
@@ -219,4 +240,110 @@ def certificates_search(
         "items": [certificate_summary(c, now=now) for c in items],
         "next_cursor": next_cursor,
         "interpreted_as": query_interpret(query.q, query.match).kind,
+    }
+
+
+@router.get(
+    "/export.csv",
+    response=ERRORS,
+    summary="Export a certificate search as CSV",
+    description=(
+        "The whole result of the same search as `GET /certificates` (no paging), one row per "
+        "certificate, streamed; headers in the caller's language. Scope `certificates:read`. "
+        "Errors as for the search (422)."
+    ),
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "CSV, UTF-8 with a byte order mark or CP932.",
+                "content": {
+                    "text/csv": {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    },
+)
+def certificates_export(
+    request: HttpRequest, params: Query[CertificateCsvQuery]
+) -> StreamingHttpResponse:
+    require_scope(request, S.CERTIFICATES_READ)
+    account: Account | None = request.auth.account  # type: ignore[attr-defined]
+    if account is None:
+        raise PermissionDenied()
+    query = _query_from(params)
+    query_interpret(query.q, query.match)  # refuse a bad q before the first byte is sent
+    codec = export.export_encoding(params.encoding)
+    now = clock.now()
+    response = StreamingHttpResponse(
+        export.certificate_csv(
+            account=account, query=query, now=now, codec=codec, language=get_language() or "ja"
+        ),
+        content_type=export.CONTENT_TYPES[codec],
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.export_filename(now)}"'
+    return response
+
+
+class ExpiringWindow(Schema):
+    days: int = Field(description="The window's last day, counted from today (Japan time).")
+    first_day: date | None
+    last_day: date
+    count: int
+    soonest: list[CertificateSummary]
+
+
+class ValidationDue(Schema):
+    name: str
+    method: str
+    validated_at: datetime
+    reusable_until: datetime = Field(
+        description="After this moment the name must be validated again before issuance."
+    )
+
+
+class ExpiringOut(Schema):
+    certificates: list[ExpiringWindow]
+    validations_due: int
+    validations: list[ValidationDue]
+
+
+@router.get(
+    "/expiring",
+    response={200: ExpiringOut, **ERRORS},
+    summary="What expires soon",
+    description=(
+        "The dashboard's numbers: valid certificates expiring within 30 days, in days 31-60 "
+        "and in days 61-90 (each with the soonest few), and the domain validations whose "
+        "reuse period ends within 30 days. Scope `certificates:read`."
+    ),
+)
+def certificates_expiring(request: HttpRequest) -> dict[str, object]:
+    require_scope(request, S.CERTIFICATES_READ)
+    account: Account | None = request.auth.account  # type: ignore[attr-defined]
+    if account is None:
+        raise PermissionDenied()
+    now = clock.now()
+    windows = certificate_expiry_windows(account=account, now=now)
+    due = validation_expiry_list(account=account, now=now)
+    return {
+        "certificates": [
+            {
+                "days": w.days,
+                "first_day": w.first_day,
+                "last_day": w.last_day,
+                "count": w.count,
+                "soonest": [certificate_summary(c, now=now) for c in w.soonest],
+            }
+            for w in windows
+        ],
+        "validations_due": due.count,
+        "validations": [
+            {
+                "name": v.name,
+                "method": v.method,
+                "validated_at": v.validated_at,
+                "reusable_until": v.reusable_until(now),
+            }
+            for v in due.soonest
+        ],
     }

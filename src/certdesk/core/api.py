@@ -133,5 +133,7 @@ api.add_router("/auth", "certdesk.tokens.api.auth_router")
 api.add_router("/organizations", "certdesk.organizations.api.router")
 api.add_router("/products", "certdesk.certificates.api.products_router")
 api.add_router("/applications", "certdesk.certificates.api.router")
-api.add_router("/certificates", "certdesk.certificates.api.certificates_router")
+# The search router first: its fixed paths (export.csv, expiring) must be tried before
+# "/{certificate_id}" claims them.
 api.add_router("/certificates", "certdesk.certificates.search_api.router")
+api.add_router("/certificates", "certdesk.certificates.api.certificates_router")

@@ -231,3 +231,58 @@ def test_documented_in_openapi(client):
     } <= parameters
     assert {"200", "401", "403", "422"} <= set(operation["responses"])
     assert "certificates:read" in operation["description"]
+
+
+def test_the_search_exports_as_csv_that_japanese_excel_opens(owner, clock):
+    organization = OrganizationFactory(account=owner.account, name_ja="株式会社ショップ〜本店")
+    stored_certificate(
+        owner.account,
+        ["www.shop-certdesk.jp"],
+        issued_at=clock() - timedelta(days=1),
+        code="ov-single",
+        organization=organization,
+    )
+    stored_certificate(
+        owner.account, ["mail.example-shop.co.jp"], issued_at=clock() - timedelta(days=2)
+    )
+    api = api_as(owner)
+    utf8 = api.get(f"{URL}/export.csv", data={"q": "www.shop-certdesk.jp"})
+    assert utf8.status_code == 200
+    assert utf8["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in utf8["Content-Disposition"]
+    body = b"".join(utf8.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = body.decode("utf-8-sig")
+    assert "www.shop-certdesk.jp" in text and "mail.example-shop.co.jp" not in text
+    cp932 = api.get(f"{URL}/export.csv", data={"encoding": "cp932"})
+    assert cp932["Content-Type"] == "text/csv; charset=Windows-31J"
+    decoded = b"".join(cp932.streaming_content).decode("cp932")
+    assert "株式会社ショップ" in decoded and "mail.example-shop.co.jp" in decoded
+    # Another account's export holds none of these certificates.
+    stranger = member_of(AccountFactory(), User.Role.OWNER)
+    other = b"".join(api_as(stranger).get(f"{URL}/export.csv").streaming_content)
+    assert other.decode("utf-8-sig").count("\r\n") == 1  # the header only
+
+
+def test_a_bad_export_search_is_refused_before_any_csv_is_sent(owner):
+    response = api_as(owner).get(f"{URL}/export.csv", data={"q": "x", "match": "serial"})
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    response = api_as(owner).get(f"{URL}/export.csv", data={"encoding": "latin-1"})
+    assert response.status_code == 422
+
+
+def test_expiring_gives_the_dashboard_numbers(owner, clock):
+    now = clock()
+    stored_certificate(owner.account, ["a.shop-certdesk.jp"], issued_at=now, days=10)
+    stored_certificate(owner.account, ["b.shop-certdesk.jp"], issued_at=now, days=45)
+    stored_certificate(owner.account, ["c.shop-certdesk.jp"], issued_at=now, days=80)
+    stored_certificate(
+        owner.account, ["d.shop-certdesk.jp"], issued_at=now, days=12, revoked_at=now
+    )
+    body = api_as(owner).get(f"{URL}/expiring").json()
+    assert [(w["days"], w["count"]) for w in body["certificates"]] == [(30, 1), (60, 1), (90, 1)]
+    assert body["certificates"][0]["soonest"][0]["common_name"] == "a.shop-certdesk.jp"
+    stranger = member_of(AccountFactory(), User.Role.OWNER)
+    other = api_as(stranger).get(f"{URL}/expiring").json()
+    assert [w["count"] for w in other["certificates"]] == [0, 0, 0]
