@@ -41,9 +41,41 @@ class Download:
     body: bytes
 
 
-def _base_name(certificate: Certificate) -> str:
+def base_name(certificate: Certificate) -> str:
+    """The stem of every file name for ``certificate`` (``*`` spelt ``wildcard``)."""
     name = certificate.common_name or (certificate.names or ["certificate"])[0]
     return name.replace("*", "wildcard").replace("/", "_")
+
+
+# format -> (file name suffix, content type)
+_FILES = {
+    Format.FULLCHAIN: (".fullchain.pem", "application/pem-certificate-chain"),
+    Format.PEM: (".pem", "application/x-pem-file"),
+    Format.CHAIN: (".chain.pem", "application/pem-certificate-chain"),
+    Format.DER: (".cer", "application/pkix-cert"),
+    Format.PKCS7: (".p7b", "application/x-pkcs7-certificates"),
+}
+
+
+def download_filename(certificate: Certificate, fmt: Format) -> str:
+    """The file name ``certificate`` downloads under in ``fmt``; builds no file."""
+    return base_name(certificate) + _FILES[fmt][0]
+
+
+def _body(certificate: Certificate, fmt: Format) -> bytes:
+    pem = certificate.pem.encode("ascii")
+    chain = certificate.chain_pem.encode("ascii")
+    if fmt is Format.FULLCHAIN:
+        return pem + chain
+    if fmt is Format.PEM:
+        return pem
+    if fmt is Format.CHAIN:
+        return chain
+    leaf = x509.load_pem_x509_certificate(pem)
+    if fmt is Format.DER:
+        return leaf.public_bytes(serialization.Encoding.DER)
+    bundle = [leaf, *x509.load_pem_x509_certificates(chain)] if chain else [leaf]
+    return pkcs7.serialize_certificates(bundle, serialization.Encoding.DER)
 
 
 def certificate_file(certificate: Certificate, fmt: str | None) -> Download:
@@ -57,23 +89,6 @@ def certificate_file(certificate: Certificate, fmt: str | None) -> Download:
             code="download_format_unknown",
             field="format",
         ) from None
-    base = _base_name(certificate)
-    pem = certificate.pem.encode("ascii")
-    chain = certificate.chain_pem.encode("ascii")
-    if chosen is Format.FULLCHAIN:
-        return Download(f"{base}.fullchain.pem", "application/pem-certificate-chain", pem + chain)
-    if chosen is Format.PEM:
-        return Download(f"{base}.pem", "application/x-pem-file", pem)
-    if chosen is Format.CHAIN:
-        return Download(f"{base}.chain.pem", "application/pem-certificate-chain", chain)
-    leaf = x509.load_pem_x509_certificate(pem)
-    if chosen is Format.DER:
-        return Download(
-            f"{base}.cer", "application/pkix-cert", leaf.public_bytes(serialization.Encoding.DER)
-        )
-    bundle = [leaf, *x509.load_pem_x509_certificates(chain)] if chain else [leaf]
     return Download(
-        f"{base}.p7b",
-        "application/x-pkcs7-certificates",
-        pkcs7.serialize_certificates(bundle, serialization.Encoding.DER),
+        download_filename(certificate, chosen), _FILES[chosen][1], _body(certificate, chosen)
     )

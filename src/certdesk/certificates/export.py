@@ -17,12 +17,13 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 
+from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from certdesk.accounts.models import Account
 from certdesk.certificates.models import Certificate
-from certdesk.certificates.selectors import CertificateQuery, certificate_walk
+from certdesk.certificates.selectors import CertificateQuery, certificate_walk, query_interpret
 from certdesk.core.errors import InvalidInput
 from pki.revocation import RevocationReason
 
@@ -177,3 +178,20 @@ def certificate_csv(
                 buffer.truncate()
         if buffer.getvalue():
             yield encode(buffer.getvalue(), codec)
+
+
+def csv_response(
+    *, account: Account, query: CertificateQuery, now: datetime, codec: str, language: str
+) -> StreamingHttpResponse:
+    """The streamed CSV download of ``query``, for the portal and the API alike.
+
+    The search is checked (``query_interpret``) before the response exists, so a bad ``q``
+    is a refusal rather than a broken download. Raises ``InvalidInput``.
+    """
+    query_interpret(query.q, query.match)
+    response = StreamingHttpResponse(
+        certificate_csv(account=account, query=query, now=now, codec=codec, language=language),
+        content_type=CONTENT_TYPES[codec],
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(now)}"'
+    return response

@@ -244,6 +244,11 @@ class Certificate(models.Model):
         return int(self.serial, 16)
 
 
+def serial_hex(serial: int) -> str:
+    """A serial number as ``Certificate.serial`` stores it: lower-case hex, no leading zeros."""
+    return format(serial, "x")
+
+
 class CertificateName(models.Model):
     """One name a certificate carries, one row each: the index behind host search.
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -173,16 +173,13 @@ def certificate_export(request: HttpRequest) -> HttpResponse:
         field, errors = next(iter(form.errors.items()))
         raise InvalidInput(errors[0], code="search_invalid", field=field)
     query = form.to_query()
-    query_interpret(query.q, query.match)
-    now = clock.now()
-    response = StreamingHttpResponse(
-        export.certificate_csv(
-            account=account, query=query, now=now, codec=codec, language=get_language() or "ja"
-        ),
-        content_type=export.CONTENT_TYPES[codec],
+    return export.csv_response(
+        account=account,
+        query=query,
+        now=clock.now(),
+        codec=codec,
+        language=get_language() or "ja",
     )
-    response["Content-Disposition"] = f'attachment; filename="{export.export_filename(now)}"'
-    return response
 
 
 def expiry_panel(*, account: Account, now: datetime) -> dict[str, Any]:

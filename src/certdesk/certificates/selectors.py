@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 import pki
 from certdesk.accounts.models import Account
-from certdesk.certificates.models import Certificate, CertificateName
+from certdesk.certificates.models import Certificate, CertificateName, serial_hex
 from certdesk.certificates.trigram import matching_certificate_ids
 from certdesk.core.errors import InvalidInput
 from certdesk.validation.models import DomainValidation
@@ -131,7 +131,7 @@ def _serials(text: str) -> tuple[str, ...] | None:
         return None
     found = [_strip_zeros(compact)]
     if compact.isdigit():
-        found.insert(0, format(int(compact), "x"))
+        found.insert(0, serial_hex(int(compact)))
     return tuple(dict.fromkeys(found))
 
 
@@ -380,18 +380,24 @@ def certificate_search(
 def _search_page(
     *, account: Account, query: CertificateQuery, now: datetime, cursor: str | None, limit: int
 ) -> tuple[list[Certificate], str | None]:
-    qs = _page_queryset(
+    return _page(
         certificate_queryset(account=account, query=query, now=now),
         sort=query.sort,
         cursor=cursor,
+        limit=limit,
     )
+
+
+def _page(
+    base: QuerySet[Certificate], *, sort: Sort, cursor: str | None, limit: int
+) -> tuple[list[Certificate], str | None]:
+    qs = _page_queryset(base, sort=sort, cursor=cursor)
     # One row more than asked tells whether another page follows, without counting.
     rows = list(qs[: limit + 1])
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    key = last.issued_at if _SORT_KEYS[query.sort][0] == "issued_at" else last.not_after
-    return rows[:limit], _cursor_encode(query.sort, key, last.pk)
+    return rows[:limit], _cursor_encode(sort, getattr(last, _SORT_KEYS[sort][0]), last.pk)
 
 
 def certificate_walk(
@@ -400,11 +406,12 @@ def certificate_walk(
     """Every certificate matching ``query`` in its order, fetched ``batch`` at a time (keyset
     pages) so that an export of any size holds one batch in memory. Raises like
     ``certificate_search``."""
+    # The filtered queryset (which may look names up in the trigram index) is built once;
+    # each batch only moves the keyset cursor.
+    base = certificate_queryset(account=account, query=query, now=now)
     cursor: str | None = None
     while True:
-        rows, cursor = _search_page(
-            account=account, query=query, now=now, cursor=cursor, limit=batch
-        )
+        rows, cursor = _page(base, sort=query.sort, cursor=cursor, limit=batch)
         yield from rows
         if cursor is None:
             return

@@ -8,11 +8,10 @@ a concurrent "check now" and a worker retry together still make one certificate.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -27,6 +26,7 @@ from certdesk.certificates.models import (
     Certificate,
     CertificateName,
     Product,
+    serial_hex,
 )
 from certdesk.core.errors import (
     Conflict,
@@ -43,7 +43,6 @@ from certdesk.suppliers.registry import supplier_get
 from certdesk.validation import lookups
 from certdesk.validation.models import DomainValidation
 from certdesk.validation.services import (
-    adn_for,
     validation_check,
     validation_pending,
     validation_reusable,
@@ -69,18 +68,6 @@ def require_writer(user: User) -> Account:
             code="account_disabled",
         )
     return account
-
-
-def key_fingerprint(public_key: object) -> str:
-    """SHA-256 of the DER SubjectPublicKeyInfo, in hex."""
-    der = public_key.public_bytes(  # type: ignore[attr-defined]
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()
-
-
-def serial_hex(serial: int) -> str:
-    return format(serial, "x")
 
 
 def product_profile(product: Product) -> pki.Profile:
@@ -201,13 +188,13 @@ def application_create(
                 idempotency_key=idempotency_key,
             )
             # A wildcard's DNS record also proves its base name: ask for one record, not two.
-            dns_only = {adn_for(name) for name in names if name.startswith("*.")}
+            dns_only = {pki.base_domain(name) for name in names if pki.is_wildcard(name)}
             for name in names:
                 validation = validation_reusable(account=account, name=name, now=now)
                 if validation is None:
                     chosen = (
                         DomainValidation.Method.DNS
-                        if name in dns_only or name.startswith("*.")
+                        if name in dns_only or pki.is_wildcard(name)
                         else method
                     )
                     validation = validation_pending(
@@ -362,7 +349,9 @@ def application_waiting_for(application: Application, *, now: datetime) -> list[
     """What still stands between a pending application and its certificate, as codes:
     ``dcv`` (a name is not validated), ``approval`` (OV review)."""
     waiting = []
-    entries = application.dcv.select_related("validation")
+    # A list page prefetches the names with their validations; use those rows if so.
+    prefetched = "dcv" in getattr(application, "_prefetched_objects_cache", {})
+    entries = application.dcv.all() if prefetched else application.dcv.select_related("validation")
     if any(not entry.validation.is_valid_at(now) for entry in entries):
         waiting.append("dcv")
     if application.approval == Application.Approval.WAITING:
@@ -379,7 +368,7 @@ def _caa_block(names: list[str]) -> tuple[str, str] | None:
     time; a refusal or a failed lookup is never kept, so a corrected record counts at once.
     """
     for name in names:
-        adn, wildcard = adn_for(name), name.startswith("*.")
+        adn, wildcard = pki.base_domain(name), pki.is_wildcard(name)
         key = f"caa-ok:{settings.DCV_DNS_SERVER}:{int(wildcard)}:{adn}"
         if settings.CAA_CACHE_SECONDS > 0 and cache.get(key):
             continue
@@ -399,9 +388,7 @@ def application_issue(*, application_id: int, now: datetime) -> Certificate | No
     Never raises for a state the customer can fix; raises ``SupplierError`` subclasses only
     for non-transient supplier faults after recording them.
     """
-    application = Application.objects.select_related("product", "organization").get(
-        pk=application_id
-    )
+    application = Application.objects.select_related("account").get(pk=application_id)
     if application.status == Application.Status.ISSUED:
         return Certificate.objects.filter(application=application).first()
     if not application.is_pending:
@@ -422,11 +409,17 @@ def application_issue(*, application_id: int, now: datetime) -> Certificate | No
         if not application.is_pending or application_waiting_for(application, now=now):
             return None
         if blocked is not None:
-            application.blocked_code, application.blocked_detail = blocked[0], blocked[1][:500]
-            application.updated_at = now
-            application.save(update_fields=["blocked_code", "blocked_detail", "updated_at"])
+            _block(application, code=blocked[0], detail=blocked[1], now=now)
             return None
         return _sign_and_store(application=application, now=now)
+
+
+def _block(application: Application, *, code: str, detail: str, now: datetime) -> None:
+    """Record why issuance cannot go ahead yet, for the customer to read and fix."""
+    application.blocked_code = code[:40]
+    application.blocked_detail = detail[:500]
+    application.updated_at = now
+    application.save(update_fields=["blocked_code", "blocked_detail", "updated_at"])
 
 
 def _sign_and_store(*, application: Application, now: datetime) -> Certificate | None:
@@ -435,10 +428,12 @@ def _sign_and_store(*, application: Application, now: datetime) -> Certificate |
     if product.is_ov and (organization is None or not organization.is_verified):
         # The operator withdrew the organisation's verification after approving: an OV
         # certificate must never carry details that are not verified at the moment of issue.
-        application.blocked_code = "organization_not_verified"
-        application.blocked_detail = "the organisation is no longer verified"
-        application.updated_at = now
-        application.save(update_fields=["blocked_code", "blocked_detail", "updated_at"])
+        _block(
+            application,
+            code="organization_not_verified",
+            detail="the organisation is no longer verified",
+            now=now,
+        )
         return None
     supplier = supplier_get(product.supplier)
     request = IssueRequest(
@@ -453,10 +448,9 @@ def _sign_and_store(*, application: Application, now: datetime) -> Certificate |
     try:
         supplied = supplier.issue(request)
     except (SupplierError, pki.PkiError) as error:
-        application.blocked_code = error.code[:40]
-        application.blocked_detail = str(getattr(error, "detail", "") or error)[:500]
-        application.updated_at = now
-        application.save(update_fields=["blocked_code", "blocked_detail", "updated_at"])
+        _block(
+            application, code=error.code, detail=str(getattr(error, "detail", "") or error), now=now
+        )
         return None
     leaf = supplied.certificate
     names = list(application.names)
@@ -472,14 +466,13 @@ def _sign_and_store(*, application: Application, now: datetime) -> Certificate |
         common_name=application.common_name,
         names=names,
         key_description=application.key_description,
-        key_fingerprint=key_fingerprint(leaf.public_key()),
-        fingerprint_sha256=leaf.fingerprint(_sha256()).hex(),
+        # The leaf carries the CSR's key, whose fingerprint the application already holds.
+        key_fingerprint=application.key_fingerprint,
+        fingerprint_sha256=leaf.fingerprint(hashes.SHA256()).hex(),
         not_before=leaf.not_valid_before_utc,
         not_after=leaf.not_valid_after_utc,
-        pem=leaf.public_bytes(serialization.Encoding.PEM).decode("ascii"),
-        chain_pem="".join(
-            item.public_bytes(serialization.Encoding.PEM).decode("ascii") for item in supplied.chain
-        ),
+        pem=supplied.pem,
+        chain_pem=supplied.chain_pem,
         issued_at=now,
     )
     CertificateName.objects.bulk_create(
@@ -510,12 +503,6 @@ def _sign_and_store(*, application: Application, now: datetime) -> Certificate |
         certificate=certificate,
     )
     return certificate
-
-
-def _sha256() -> object:
-    from cryptography.hazmat.primitives import hashes
-
-    return hashes.SHA256()
 
 
 def _notify(
@@ -554,7 +541,8 @@ def application_decide(
     name is validated) or reject with a reason. The customer is emailed either way.
 
     Raises ``PermissionDenied`` (not an operator), ``NotFound``, ``Conflict`` (already decided
-    or not pending) and ``InvalidInput`` (``reason_required`` when rejecting).
+    or not pending; ``organization_not_verified`` when approving) and ``InvalidInput``
+    (``reason_required`` when rejecting).
     """
     if not operator.is_operator:
         raise PermissionDenied()
@@ -568,12 +556,23 @@ def application_decide(
     with transaction.atomic():
         application = (
             Application.objects.select_for_update(of=("self",))
-            .select_related("account", "created_by")
+            .select_related("account", "created_by", "organization")
             .filter(pk=application_id)
             .first()
         )
         if application is None:
             raise NotFound(code="application_not_found")
+        if approve and (
+            application.organization is None or not application.organization.is_verified
+        ):
+            # Judged under the lock: a certificate must never name an unverified organisation.
+            raise Conflict(
+                _(
+                    "The organisation named in this application is not verified. Verify the "
+                    "organisation first, or reject the application."
+                ),
+                code="organization_not_verified",
+            )
         if not application.is_pending or application.approval != Application.Approval.WAITING:
             raise Conflict(
                 _("This application is not waiting for review."), code="application_not_waiting"

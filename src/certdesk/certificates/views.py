@@ -29,7 +29,13 @@ import pki
 from certdesk.accounts.models import User
 from certdesk.audit.services import client_ip
 from certdesk.certificates import services
-from certdesk.certificates.downloads import LABELS, Format, certificate_file
+from certdesk.certificates.downloads import (
+    LABELS,
+    Format,
+    base_name,
+    certificate_file,
+    download_filename,
+)
 from certdesk.certificates.forms import (
     REVOCATION_LABELS,
     REVOCATION_REASONS,
@@ -264,16 +270,6 @@ def certificate_renew(request: HttpRequest, certificate_id: int) -> HttpResponse
 # --- applications -----------------------------------------------------------------------------
 
 
-def _waiting_for(application: Application, now: datetime) -> list[str]:
-    """``services.application_waiting_for`` over rows already fetched (no query per row)."""
-    waiting = []
-    if any(not entry.validation.is_valid_at(now) for entry in application.dcv.all()):
-        waiting.append("dcv")
-    if application.approval == Application.Approval.WAITING:
-        waiting.append("approval")
-    return waiting
-
-
 @login_required
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
@@ -299,7 +295,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
         {
             "application": a,
             "product_name": a.product.display_name(language),
-            "waiting": _waiting_for(a, now) if a.is_pending else [],
+            "waiting": services.application_waiting_for(a, now=now) if a.is_pending else [],
             "certificate": getattr(a, "certificate", None),
         }
         for a in items[:PAGE_SIZE]
@@ -522,14 +518,14 @@ def certificate_detail(request: HttpRequest, certificate_id: int) -> HttpRespons
         {
             "format": fmt.value,
             "label": LABELS[fmt],
-            "filename": certificate_file(certificate, fmt.value).filename,
+            "filename": download_filename(certificate, fmt),
             "url": reverse("certificates:download", args=[certificate.pk]) + f"?format={fmt}",
             "recommended": fmt is Format.FULLCHAIN,
         }
         for fmt in (Format.FULLCHAIN, Format.PKCS7, Format.PEM, Format.CHAIN, Format.DER)
     ]
     files = {d["format"]: d["filename"] for d in downloads}
-    base = files[Format.PEM].removesuffix(".pem")
+    base = base_name(certificate)
     reason = certificate.revocation_reason
     return render(
         request,

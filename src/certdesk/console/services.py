@@ -478,8 +478,7 @@ def application_review(
 ) -> Application:
     """The operator's decision on an OV application waiting for review, through
     ``application_decide`` (which emails the customer and issues as soon as every name is
-    validated). An application is approved only while its organisation is verified, so that
-    the certificate never names an organisation the operator has not verified.
+    validated), which approves only while the organisation is verified.
 
     Raises ``NotFound`` (not an operator, or no such application), ``Conflict``
     (``organization_not_verified``, ``application_not_waiting``) and ``InvalidInput``
@@ -493,21 +492,6 @@ def application_review(
             code="reason_too_long",
             field="reason",
         )
-    application = (
-        Application.objects.select_related("organization").filter(pk=application_id).first()
-    )
-    if application is None:
-        raise NotFound(code="application_not_found")
-    if approve:
-        organization = application.organization
-        if organization is None or not organization.is_verified:
-            raise Conflict(
-                _(
-                    "The organisation named in this application is not verified. Verify the "
-                    "organisation first, or reject the application."
-                ),
-                code="organization_not_verified",
-            )
     return application_decide(
         operator=operator,
         application_id=application_id,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from certdesk.accounts.models import User
 from certdesk.audit.services import client_ip
 from certdesk.core import clock
-from certdesk.core.errors import CertdeskError, Conflict, InvalidInput, NotFound, PermissionDenied
+from certdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from certdesk.organizations import selectors, services
 from certdesk.organizations.forms import OrganizationForm
 from certdesk.organizations.models import Organization
@@ -31,13 +31,6 @@ def _organization_or_404(user: User, organization_id: int) -> Organization:
     if organization is None:
         raise NotFound(code="organization_not_found")
     return organization
-
-
-def _service_error(form: OrganizationForm, exc: CertdeskError) -> None:
-    if isinstance(exc, InvalidInput):
-        form.add_service_errors(exc)
-    else:
-        form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
 
 
 @login_required
@@ -70,7 +63,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
                     user=user, data=form.data_for_service(), now=clock.now(), ip=client_ip(request)
                 )
             except (InvalidInput, Conflict) as exc:
-                _service_error(form, exc)
+                form.add_service_errors(exc)
                 status = exc.status
             else:
                 messages.success(
@@ -117,7 +110,7 @@ def organization_edit(request: HttpRequest, organization_id: int) -> HttpRespons
                     ip=client_ip(request),
                 )
             except (InvalidInput, Conflict) as exc:
-                _service_error(form, exc)
+                form.add_service_errors(exc)
                 status = exc.status
             else:
                 if result.verification_reset:

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 import pki
-from certdesk.certificates.models import Certificate
+from certdesk.certificates.models import Certificate, serial_hex
 from certdesk.core.errors import NotFound
 from certdesk.repository.models import CrlRecord
 from certdesk.suppliers.builtin import BuiltinSupplier, builtin_ca
@@ -33,15 +33,12 @@ def authority_get(*, slug: str) -> pki.CertificateAuthority:
         raise NotFound(_("There is no such CA."), code="ca_not_found") from None
 
 
-def authority_is_root(*, slug: str) -> bool:
-    """Whether ``slug`` names the root (whose CRL lists CA certificates, not subscribers')."""
-    return builtin_ca().root.slug == slug
-
-
 def chain_pem(*, slug: str) -> str:
     """The PEM certificates of CA ``slug`` and those above it. Raises ``NotFound``."""
-    authority_get(slug=slug)
-    return builtin_ca().chain_pem(slug)
+    try:
+        return builtin_ca().chain_pem(slug)
+    except pki.CaError:
+        raise NotFound(_("There is no such CA."), code="ca_not_found") from None
 
 
 def _issued_by(slug: str) -> QuerySet[Certificate]:
@@ -74,7 +71,7 @@ def certificate_status(*, issuer: str, serial: int) -> pki.CertStatus:
     """
     row = (
         _issued_by(issuer)
-        .filter(serial=format(serial, "x"))
+        .filter(serial=serial_hex(serial))
         .values_list("serial", "revoked_at", "revocation_reason")
         .first()
     )

@@ -98,12 +98,6 @@ def crl_current(*, slug: str, now: datetime) -> CrlRecord:
     return record
 
 
-def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
-    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(
-        serialization.Encoding.DER
-    )
-
-
 def ocsp_response(*, request_der: bytes, now: datetime) -> bytes:
     """The DER OCSP response (RFC 6960) to ``request_der`` at ``now``, signed by the issuing CA.
 
@@ -112,7 +106,7 @@ def ocsp_response(*, request_der: bytes, now: datetime) -> bytes:
     bad input: an OCSP client always receives an OCSP response.
     """
     if len(request_der) > OCSP_REQUEST_MAX:
-        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+        return ocsp_malformed()
     ca = builtin_ca()
     issuer = ca.issuing.slug
 
@@ -124,4 +118,6 @@ def ocsp_response(*, request_der: bytes, now: datetime) -> bytes:
 
 def ocsp_malformed() -> bytes:
     """The ``malformedRequest`` response, for requests that never reached a parser."""
-    return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    return ocsp.OCSPResponseBuilder.build_unsuccessful(
+        ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+    ).public_bytes(serialization.Encoding.DER)

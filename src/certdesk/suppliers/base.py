@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 import pki
 
@@ -44,6 +45,18 @@ class SuppliedCertificate:
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...]
     issuer: str
+
+    @property
+    def pem(self) -> str:
+        """The leaf, PEM-encoded."""
+        return self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+    @property
+    def chain_pem(self) -> str:
+        """The intermediates, PEM-encoded, in the order servers send them after the leaf."""
+        return "".join(
+            item.public_bytes(serialization.Encoding.PEM).decode("ascii") for item in self.chain
+        )
 
 
 @runtime_checkable

@@ -87,7 +87,9 @@ class TokenBearer(HttpBearer):
     """``Authorization: Bearer cdk_…``: a personal API token (create one in the portal)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        found = token_authenticate(secret=token.strip(), now=clock.now(), ip=client_ip(request))
+        found = token_authenticate(
+            secret=token.strip(), now=clock.now(), ip=client_ip(request)
+        )
         if found is None:
             return None
         request.user = found.user

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from certdesk.certificates.models import ApplicationName
+from certdesk.certificates.models import Application, ApplicationName
 from certdesk.certificates.services import application_issue
 from certdesk.validation.models import DomainValidation
 from certdesk.validation.services import validation_check
@@ -41,7 +41,7 @@ def recheck_pending_validations(*, now: datetime, dry_run: bool) -> str:
     issued = 0
     applications = set(
         ApplicationName.objects.filter(
-            validation_id__in=became_valid, application__status="pending"
+            validation_id__in=became_valid, application__status=Application.Status.PENDING
         ).values_list("application_id", flat=True)
     )
     for application_id in sorted(applications):

@@ -29,6 +29,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+import pki
+
 HTTP_PATH_PREFIX = "/.well-known/pki-validation/"
 
 # At most this much of a validation file is read: the expected content is a short token, and
@@ -394,8 +396,8 @@ def caa_check(*, name: str, wildcard: bool) -> LookupResult:
     ``caa_lookup_failed`` (transient). Raises ``ValueError`` only when ``name`` is not a DNS
     name and ``ImproperlyConfigured`` for a malformed ``DCV_DNS_SERVER``.
     """
-    if name.startswith("*."):
-        name, wildcard = name[2:], True
+    if pki.is_wildcard(name):
+        name, wildcard = pki.base_domain(name), True
     qname = _absolute(name)
     try:
         resolver = _resolver()

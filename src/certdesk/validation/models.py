@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import pki
+from certdesk.validation import lookups
 
 # BR 3.2.2.4.7 / .18: a random value is usable for 30 days after it was created.
 TOKEN_LIFETIME = timedelta(days=30)
@@ -61,7 +62,7 @@ class DomainValidation(models.Model):
     @property
     def record_name(self) -> str:
         """Where the DNS TXT record goes."""
-        return f"_pki-validation.{self.name}"
+        return lookups.dns_record_name(self.name)
 
     @property
     def http_filename(self) -> str:
@@ -71,7 +72,7 @@ class DomainValidation(models.Model):
 
     @property
     def http_url(self) -> str:
-        return f"http://{self.name}/.well-known/pki-validation/{self.http_filename}"
+        return f"http://{self.name}{lookups.HTTP_PATH_PREFIX}{self.http_filename}"
 
     # Dates ----------------------------------------------------------------------------------
 

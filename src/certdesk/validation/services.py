@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+import pki
 from certdesk.accounts.models import Account
 from certdesk.audit.services import audit_record
 from certdesk.core.errors import InvalidInput
@@ -30,11 +31,6 @@ RETRY_SCHEDULE = (
 )
 
 
-def adn_for(name: str) -> str:
-    """The Authorization Domain Name a certificate name is validated by (``*.`` removed)."""
-    return name[2:] if name.startswith("*.") else name
-
-
 def _suffixes(adn: str) -> list[str]:
     labels = adn.split(".")
     return [".".join(labels[i:]) for i in range(len(labels) - 1)]
@@ -43,8 +39,8 @@ def _suffixes(adn: str) -> list[str]:
 def validation_reusable(*, account: Account, name: str, now: datetime) -> DomainValidation | None:
     """A validation of ``account`` that proves ``name`` at ``now`` (BR 4.2.1 reuse), newest
     first; a wildcard name needs DNS (the HTTP method never proves a wildcard)."""
-    adn = adn_for(name)
-    wildcard = name.startswith("*.")
+    adn = pki.base_domain(name)
+    wildcard = pki.is_wildcard(name)
     candidates = DomainValidation.objects.filter(
         account=account, name__in=_suffixes(adn), status=DomainValidation.Status.VALID
     ).order_by("-validated_at")
@@ -68,13 +64,13 @@ def validation_pending(
             code="dcv_method_invalid",
             field="method",
         )
-    if name.startswith("*.") and method == DomainValidation.Method.HTTP:
+    if pki.is_wildcard(name) and method == DomainValidation.Method.HTTP:
         raise InvalidInput(
             _("A wildcard name can only be validated with a DNS TXT record."),
             code="dcv_method_wildcard",
             field="method",
         )
-    adn = adn_for(name)
+    adn = pki.base_domain(name)
     existing = (
         DomainValidation.objects.filter(
             account=account, name=adn, method=method, status=DomainValidation.Status.PENDING
@@ -131,13 +127,13 @@ def validation_check(*, validation_id: int, now: datetime) -> DomainValidation:
             validation.next_check_at = None
             validation.last_code = "ok"
             validation.last_detail = ""
-            validation.last_found = result.found[:200]
+            validation.last_found = result.found
         else:
             step = RETRY_SCHEDULE[min(validation.attempts, len(RETRY_SCHEDULE) - 1)]
             validation.next_check_at = now + step
             validation.last_code = result.code[:40]
             validation.last_detail = result.detail[:300]
-            validation.last_found = result.found[:200]
+            validation.last_found = result.found
         validation.save()
         if validation.status != DomainValidation.Status.PENDING:
             audit_record(

@@ -7,269 +7,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("accounts", "0001_initial"),
+        ('accounts', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="TermsVersion",
+            name='TermsVersion',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.PositiveIntegerField(unique=True, verbose_name="version")),
-                ("title_ja", models.CharField(max_length=200, verbose_name="title (Japanese)")),
-                ("title_en", models.CharField(max_length=200, verbose_name="title (English)")),
-                ("body_ja", models.TextField(verbose_name="text (Japanese)")),
-                ("body_en", models.TextField(verbose_name="text (English)")),
-                (
-                    "summary_ja",
-                    models.TextField(blank=True, verbose_name="summary of changes (Japanese)"),
-                ),
-                (
-                    "summary_en",
-                    models.TextField(blank=True, verbose_name="summary of changes (English)"),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("draft", "Draft"), ("published", "Published")],
-                        default="draft",
-                        max_length=16,
-                    ),
-                ),
-                ("published_at", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField()),
-                ("updated_at", models.DateTimeField()),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "published_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveIntegerField(unique=True, verbose_name='version')),
+                ('title_ja', models.CharField(max_length=200, verbose_name='title (Japanese)')),
+                ('title_en', models.CharField(max_length=200, verbose_name='title (English)')),
+                ('body_ja', models.TextField(verbose_name='text (Japanese)')),
+                ('body_en', models.TextField(verbose_name='text (English)')),
+                ('summary_ja', models.TextField(blank=True, verbose_name='summary of changes (Japanese)')),
+                ('summary_en', models.TextField(blank=True, verbose_name='summary of changes (English)')),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=16)),
+                ('published_at', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField()),
+                ('updated_at', models.DateTimeField()),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-number"],
+                'ordering': ['-number'],
             },
         ),
         migrations.CreateModel(
-            name="TermsNoticeDelivery",
+            name='TermsNoticeDelivery',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("email", models.EmailField(max_length=254)),
-                ("emailed_at", models.DateTimeField()),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="terms_deliveries",
-                        to="accounts.account",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "version",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="deliveries",
-                        to="terms.termsversion",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('email', models.EmailField(max_length=254)),
+                ('emailed_at', models.DateTimeField()),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='terms_deliveries', to='accounts.account')),
+                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='terms.termsversion')),
             ],
         ),
         migrations.CreateModel(
-            name="TermsNotice",
+            name='TermsNotice',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("scheduled_for", models.DateTimeField()),
-                ("created_at", models.DateTimeField()),
-                ("completed_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "version",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="notice",
-                        to="terms.termsversion",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('scheduled_for', models.DateTimeField()),
+                ('created_at', models.DateTimeField()),
+                ('completed_at', models.DateTimeField(blank=True, null=True)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('version', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='notice', to='terms.termsversion')),
             ],
         ),
         migrations.CreateModel(
-            name="TermsCancellation",
+            name='TermsCancellation',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("reason", models.TextField(blank=True)),
-                ("requested_at", models.DateTimeField()),
-                ("ip", models.GenericIPAddressField(blank=True, null=True)),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="terms_cancellations",
-                        to="accounts.account",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "version",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="terms.termsversion",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reason', models.TextField(blank=True)),
+                ('requested_at', models.DateTimeField()),
+                ('ip', models.GenericIPAddressField(blank=True, null=True)),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='terms_cancellations', to='accounts.account')),
+                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='terms.termsversion')),
             ],
         ),
         migrations.CreateModel(
-            name="TermsAcceptance",
+            name='TermsAcceptance',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("accepted_at", models.DateTimeField()),
-                ("ip", models.GenericIPAddressField(blank=True, null=True)),
-                (
-                    "account",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="accounts.account",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="terms_acceptances",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "version",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="acceptances",
-                        to="terms.termsversion",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('accepted_at', models.DateTimeField()),
+                ('ip', models.GenericIPAddressField(blank=True, null=True)),
+                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.account')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='terms_acceptances', to=settings.AUTH_USER_MODEL)),
+                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acceptances', to='terms.termsversion')),
             ],
         ),
         migrations.AddIndex(
-            model_name="termsversion",
-            index=models.Index(
-                fields=["status", "published_at"], name="terms_terms_status_f3d562_idx"
-            ),
+            model_name='termsversion',
+            index=models.Index(fields=['status', 'published_at'], name='terms_terms_status_f3d562_idx'),
         ),
         migrations.AddConstraint(
-            model_name="termsversion",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("status", "draft"), ("published_at__isnull", False), _connector="OR"
-                ),
-                name="terms_version_published_has_date",
-            ),
+            model_name='termsversion',
+            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('published_at__isnull', False), _connector='OR'), name='terms_version_published_has_date'),
         ),
         migrations.AddIndex(
-            model_name="termsnoticedelivery",
-            index=models.Index(
-                fields=["account", "version", "emailed_at"], name="terms_terms_account_f5ca40_idx"
-            ),
+            model_name='termsnoticedelivery',
+            index=models.Index(fields=['account', 'version', 'emailed_at'], name='terms_terms_account_f5ca40_idx'),
         ),
         migrations.AddConstraint(
-            model_name="termsnoticedelivery",
-            constraint=models.UniqueConstraint(
-                fields=("version", "user"), name="terms_delivery_once"
-            ),
+            model_name='termsnoticedelivery',
+            constraint=models.UniqueConstraint(fields=('version', 'user'), name='terms_delivery_once'),
         ),
         migrations.AddIndex(
-            model_name="termsnotice",
-            index=models.Index(
-                fields=["completed_at", "scheduled_for"], name="terms_terms_complet_ff24c9_idx"
-            ),
+            model_name='termsnotice',
+            index=models.Index(fields=['completed_at', 'scheduled_for'], name='terms_terms_complet_ff24c9_idx'),
         ),
         migrations.AddIndex(
-            model_name="termscancellation",
-            index=models.Index(
-                fields=["account", "-requested_at"], name="terms_terms_account_888258_idx"
-            ),
+            model_name='termscancellation',
+            index=models.Index(fields=['account', '-requested_at'], name='terms_terms_account_888258_idx'),
         ),
         migrations.AddIndex(
-            model_name="termsacceptance",
-            index=models.Index(
-                fields=["account", "-accepted_at"], name="terms_terms_account_763f87_idx"
-            ),
+            model_name='termsacceptance',
+            index=models.Index(fields=['account', '-accepted_at'], name='terms_terms_account_763f87_idx'),
         ),
         migrations.AddConstraint(
-            model_name="termsacceptance",
-            constraint=models.UniqueConstraint(
-                fields=("user", "version"), name="terms_accept_once"
-            ),
+            model_name='termsacceptance',
+            constraint=models.UniqueConstraint(fields=('user', 'version'), name='terms_accept_once'),
         ),
     ]
